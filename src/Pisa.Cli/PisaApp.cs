@@ -1,0 +1,73 @@
+using Pisa.Cli.Commands;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Pisa.Cli;
+
+/// <summary>The <c>pisa</c> command line: one place that lists every command and maps failures to exit codes.</summary>
+public static class PisaApp
+{
+    /// <summary>Success.</summary>
+    public const int Ok = 0;
+    /// <summary>User error: bad recipe, bad data, failed cases, bad arguments.</summary>
+    public const int UserError = 1;
+    /// <summary>Internal error: a bug in pisa.</summary>
+    public const int InternalError = 2;
+
+    public static int Run(string[] args)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("pisa");
+            config.SetApplicationVersion(typeof(PisaApp).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+            config.PropagateExceptions();
+            // Bound to the current Console.Out so output can be redirected (tests, pipes); colour only on a terminal.
+            config.ConfigureConsole(AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(Console.Out),
+                Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
+            }));
+            config.AddCommand<TrainCommand>("train").WithDescription("Train a recipe (all variants with --variant all), evaluate, write the run folder.");
+            config.AddCommand<EvalCommand>("eval").WithDescription("COCO-style bbox evaluation of a run, a checkpoint, or a results file (--gt, --detections).");
+            config.AddCommand<CheckCommand>("check").WithDescription("Validate recipes (files or folders); print every diagnostic; exit 1 on any error.");
+            config.AddCommand<ExplainCommand>("explain").WithDescription("Print the resolved recipe and its stage graph.");
+            config.AddCommand<VariantsCommand>("variants").WithDescription("List a recipe's variant points and their generated names.");
+            config.AddCommand<ConformanceCommand>("conformance").WithDescription("Run conformance case files or folders; exit 0 only if all pass.");
+            config.AddCommand<BenchCommand>("bench").WithDescription("Pipeline benchmarks: print ratios measured side by side, write JSON.");
+            config.AddBranch("data", data =>
+            {
+                data.SetDescription("Data set utilities.");
+                data.AddCommand<DataExportCommand>("export").WithDescription("Write a data set (e.g. builtin:shapes) as COCO JSON + PNG files.");
+            });
+        });
+
+        try
+        {
+            return app.Run(args);
+        }
+        catch (CommandParseException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message} (see 'pisa --help')");
+            return UserError;
+        }
+        catch (CommandRuntimeException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return UserError;
+        }
+        catch (PisaUserException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return UserError;
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"internal error (a bug in pisa, please report it): {ex}");
+            return InternalError;
+        }
+    }
+}
+
+/// <summary>A failure caused by the user's input; its message is printed as is and the exit code is 1.</summary>
+public sealed class PisaUserException(string message) : Exception(message);

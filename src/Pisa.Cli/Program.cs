@@ -1,0 +1,3 @@
+using Pisa.Cli;
+
+return PisaApp.Run(args);
