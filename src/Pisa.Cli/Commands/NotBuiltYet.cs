@@ -18,12 +18,3 @@ public abstract class NotBuiltYetCommand(string name) : Command<PassThroughSetti
         return PisaApp.UserError;
     }
 }
-
-public sealed class TrainCommand() : NotBuiltYetCommand("train");
-public sealed class EvalCommand() : NotBuiltYetCommand("eval");
-public sealed class CheckCommand() : NotBuiltYetCommand("check");
-public sealed class ExplainCommand() : NotBuiltYetCommand("explain");
-public sealed class VariantsCommand() : NotBuiltYetCommand("variants");
-public sealed class ConformanceCommand() : NotBuiltYetCommand("conformance");
-public sealed class BenchCommand() : NotBuiltYetCommand("bench");
-public sealed class DataExportCommand() : NotBuiltYetCommand("data export");
