@@ -20,7 +20,7 @@ Task("Test")
     .Does(() =>
 {
     CleanDirectory(testResults);
-    Exception? failure = null;
+    Exception failure = null;
     try
     {
         DotNetTest(solution, new DotNetTestSettings
