@@ -50,9 +50,9 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
         if (ResolveChain(leaf, path, folder, diagnostics) is not List<(string Name, MapNode Tree)> chain)
             return Finish(null, new List<Recipe>(), diagnostics);
 
-        RecipeNode merged = chain[chain.Count - 1].Tree.Without("recipe");
-        for (int i = chain.Count - 2; i >= 0; i--)
-            merged = RecipeTree.Overlay(merged, i == 0 ? chain[i].Tree : chain[i].Tree.Without("recipe"));
+        // Each recipe names itself: a base's recipe: never reaches the result.
+        RecipeNode merged = chain[0].Tree;
+        for (int i = 1; i < chain.Count; i++) merged = RecipeTree.Overlay(chain[i].Tree.Without("recipe"), merged);
         if (overrides is not null) merged = RecipeTree.Overlay(merged, ParseOverrides(overrides, diagnostics, ((MapNode)merged).Span));
 
         var root = (MapNode)merged;

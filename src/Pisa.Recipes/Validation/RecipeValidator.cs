@@ -164,11 +164,17 @@ internal sealed class RecipeValidator
         if (value is null)
         {
             // Absent, or invalid and already reported: the default keeps the rest of the walk meaningful.
-            value = ReadValue(key, new ScalarNode(key.Default ?? "", false, default));
+            value = ReadValue(key, DefaultNode(key));
             entry = null;
         }
         _values.Set(new ResolvedValue(key.Path, value, Canonical(key, value), entry?.Value.Span));
     }
+
+    /// <summary>A key's default as a node, read by the same code as written values.</summary>
+    private static RecipeNode DefaultNode(KeySpec key) =>
+        key.Kind == KeyKind.IntegerList
+            ? YamlTreeReader.Read(key.Default!, "defaults", new List<DiagnosticInfo>())!
+            : new ScalarNode(key.Default ?? "", false, default);
 
     private static string Canonical(KeySpec key, object? value) => value switch
     {
