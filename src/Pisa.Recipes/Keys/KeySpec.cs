@@ -77,7 +77,9 @@ public sealed class KeySpec
     /// <summary>The range in words: <c>in [0, 1]</c>, <c>&gt; 0</c>, <c>-1 (no cap) or ≥ 0</c>.</summary>
     public string RangeText()
     {
-        string range = (Min, Max) switch
+        // int.MaxValue only guards the conversion to int; it is no limit worth stating.
+        double? max = Max >= int.MaxValue ? null : Max;
+        string range = (Min, max) switch
         {
             (double lo, double hi) => $"in {(MinExclusive ? "(" : "[")}{RecipeValues.FormatPlain(lo)}, {RecipeValues.FormatPlain(hi)}{(MaxExclusive ? ")" : "]")}",
             (double lo, null) => $"{(MinExclusive ? ">" : ">=")} {RecipeValues.FormatPlain(lo)}",

@@ -34,7 +34,9 @@ public sealed class FileRecipeSource : IRecipeSource
         }
     }
 
-    public IEnumerable<string> ListRecipes(string folder) =>
+    public IEnumerable<string> ListRecipes(string folder) => ListFolder(folder.Length == 0 ? "." : folder);
+
+    private static IEnumerable<string> ListFolder(string folder) =>
         Directory.Exists(folder)
             ? Directory.EnumerateFiles(folder, "*.yaml").Concat(Directory.EnumerateFiles(folder, "*.yml")).OrderBy(p => p, StringComparer.Ordinal).ToList()
             : Enumerable.Empty<string>();
