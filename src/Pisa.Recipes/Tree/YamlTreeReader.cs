@@ -29,9 +29,30 @@ public static class YamlTreeReader
         }
         catch (YamlException ex)
         {
-            diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.YamlSyntax, reader.Span(ex.Start, ex.End), CleanMessage(ex)));
+            SourceSpan span = ex.Message.IndexOf("tab", StringComparison.Ordinal) >= 0 && FirstTabIndentedLine(text) is int line
+                ? new SourceSpan(path, line, 1, line, 1) // YamlDotNet points at the start of the enclosing mapping; the tab is what to fix.
+                : reader.Span(ex.Start, ex.End);
+            diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.YamlSyntax, span, CleanMessage(ex)));
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet 16's scanner throws this on some malformed flow collections (e.g. "a: [1, 2\nb: 3").
+            diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.YamlSyntax, reader.LastPosition,
+                "malformed YAML after this point (check brackets, quotes and indentation)"));
+            return null;
+        }
+    }
+
+    private static int? FirstTabIndentedLine(string text)
+    {
+        string[] lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string indent = lines[i].Substring(0, lines[i].Length - lines[i].TrimStart(' ', '\t').Length);
+            if (indent.IndexOf('\t') >= 0) return i + 1;
+        }
+        return null;
     }
 
     private static string CleanMessage(YamlException ex)
@@ -43,6 +64,9 @@ public static class YamlTreeReader
     private sealed class Reader(string path, List<DiagnosticInfo> diagnostics)
     {
         private readonly Dictionary<string, RecipeNode> _anchors = new(StringComparer.Ordinal);
+
+        /// <summary>The start of the last event read: where to point when the parser fails without a position.</summary>
+        public SourceSpan LastPosition { get; private set; } = new(path, 1, 1, 1, 1);
 
         public SourceSpan Span(Mark start, Mark end) => new(path, ToInt(start.Line), ToInt(start.Column), ToInt(end.Line), ToInt(end.Column));
 
@@ -75,6 +99,7 @@ public static class YamlTreeReader
         private RecipeNode ReadNode(IParser parser, int depth)
         {
             ParsingEvent current = parser.Current ?? throw new YamlException("unexpected end of the YAML stream");
+            LastPosition = Span(current);
             if (depth > MaxDepth)
             {
                 Error(RecipeDiagnostics.UnsupportedYaml, Span(current), $"values nest deeper than {MaxDepth} levels");

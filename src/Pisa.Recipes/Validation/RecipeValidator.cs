@@ -164,6 +164,7 @@ internal sealed class RecipeValidator
         if (value is null)
         {
             // Absent, or invalid and already reported: the default keeps the rest of the walk meaningful.
+            if (key.Default is null) return;
             value = ReadValue(key, DefaultNode(key));
             entry = null;
         }
@@ -305,15 +306,15 @@ internal sealed class RecipeValidator
         foreach (MapEntry axis in map.Entries)
             if (ReadAxis(axis) is List<ScalarNode> values) axes.Add((axis, values));
 
+        // Two axes with the same short label (sample.positives.type, rank.positives.type) both use their full path.
         var labels = axes.Select(a => RecipeNames.AxisLabel(a.Entry.Key)).ToList();
-        bool clash = labels.Distinct().Count() != labels.Count;
         foreach (var (axis, values) in axes)
         {
             KeySpec key = RecipeKeys.Find(axis.Key)!;
             // Canonical text only; the values' errors are reported once, when each point is validated.
             var scratch = new RecipeValidator(new List<DiagnosticInfo>());
             var canonical = values.Select(v => scratch.ReadValue(key, v) is object value ? Canonical(key, value) : v.Text).ToList();
-            _axes.Add(new VariantAxisNodes(axis.Key, axis.KeySpan, RecipeNames.AxisLabel(axis.Key, full: clash), values, canonical));
+            _axes.Add(new VariantAxisNodes(axis.Key, axis.KeySpan, RecipeNames.AxisLabel(axis.Key, full: labels.Count(l => l == RecipeNames.AxisLabel(axis.Key)) > 1), values, canonical));
         }
         int points = _axes.Aggregate(1, (n, a) => n * a.Values.Count);
         if (points > MaxPoints)
