@@ -104,9 +104,11 @@ public class OverrideAndVariantTests
     {
         RecipeLoadResult result = Recipes.LoadText(
             "recipe: names\nbase: faster-rcnn\nvariants:\n  sample.neg_pos_ub: [-1, 3]\n  train.lr: [0.00001]\n  sample.positives.type: [random]\n  rank.positives.type: [none]\n");
-        // sample.positives.type and rank.positives.type would both be PositivesType, so both labels use the full path.
+        // Labels are the last two key segments (sample.neg_pos_ub → SampleNegPosUb, train.lr → TrainLr); -1 → m1,
+        // 0.00001 → 1e-05 → 1em05. sample.positives.type and rank.positives.type would both be PositivesType, so those two use the full path.
         Assert.Equal(
-            ["Names_NegPosUbm1_Lr1em05_SamplePositivesTypeRandom_RankPositivesTypeNone", "Names_NegPosUb3_Lr1em05_SamplePositivesTypeRandom_RankPositivesTypeNone"],
+            ["Names_SampleNegPosUbm1_TrainLr1em05_SamplePositivesTypeRandom_RankPositivesTypeNone",
+             "Names_SampleNegPosUb3_TrainLr1em05_SamplePositivesTypeRandom_RankPositivesTypeNone"],
             result.Points.Select(p => p.TypeName));
     }
 
