@@ -85,7 +85,9 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
 
     private static void CheckFileName(MapNode leaf, string path, List<DiagnosticInfo> diagnostics)
     {
-        if (leaf.Find("recipe")?.Value is ScalarNode { IsNull: false } name && name.Text != Path.GetFileNameWithoutExtension(path))
+        // An invalid name gets its own error; suggesting it as a file name would only add noise.
+        if (leaf.Find("recipe")?.Value is ScalarNode { IsNull: false } name && name.Text != Path.GetFileNameWithoutExtension(path)
+            && Regex.IsMatch(name.Text, RecipeKeys.Find("recipe")!.Pattern!, RegexOptions.CultureInvariant))
             diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.NameDiffersFromFile, name.Span, name.Text, Path.GetFileName(path)));
     }
 

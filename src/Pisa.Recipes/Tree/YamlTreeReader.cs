@@ -61,6 +61,10 @@ public static class YamlTreeReader
         return message.Length > 0 && message.EndsWith(".", StringComparison.Ordinal) ? message.Substring(0, message.Length - 1) : message;
     }
 
+    /// <summary><c>tag:yaml.org,2002:str</c> → <c>!!str</c>, as it was written.</summary>
+    private static string ShortTag(string tag) =>
+        tag.StartsWith("tag:yaml.org,2002:", StringComparison.Ordinal) ? "!!" + tag.Substring("tag:yaml.org,2002:".Length) : tag;
+
     private sealed class Reader(string path, List<DiagnosticInfo> diagnostics)
     {
         private readonly Dictionary<string, RecipeNode> _anchors = new(StringComparer.Ordinal);
@@ -173,7 +177,7 @@ public static class YamlTreeReader
         private void CheckNoTag(NodeEvent node)
         {
             if (!node.Tag.IsEmpty)
-                Error(RecipeDiagnostics.UnsupportedYaml, Span(node), $"YAML tags ('{node.Tag.Value}') are not supported: quote a value to make it a string");
+                Error(RecipeDiagnostics.UnsupportedYaml, Span(node), $"YAML tags ('{ShortTag(node.Tag.Value)}') are not supported: quote a value to make it a string");
         }
     }
 }
