@@ -74,11 +74,29 @@ public static class RecipeTree
         below.Find("type")?.Value is ScalarNode was && above.Find("type")?.Value is ScalarNode now && was.Text != now.Text;
 
     /// <summary>Moves every span of a tree to one place (a value parsed from <c>--set</c> text points at the override).</summary>
-    public static RecipeNode Relocate(RecipeNode node, SourceSpan span) => node switch
+    public static RecipeNode Relocate(RecipeNode node, SourceSpan span) => Relocate(node, span, new Dictionary<object, RecipeNode>(ReferenceComparer.Instance));
+
+    // Aliases make one node appear many times; relocating each node once keeps "billion laughs" text linear.
+    private static RecipeNode Relocate(RecipeNode node, SourceSpan span, Dictionary<object, RecipeNode> done)
     {
-        ScalarNode scalar => scalar with { Span = span },
-        ListNode list => new ListNode(list.Items.Select(i => Relocate(i, span)).ToEquatableArray(), span),
-        MapNode map => new MapNode(map.Entries.Select(e => new MapEntry(e.Key, span, Relocate(e.Value, span))).ToEquatableArray(), span),
-        _ => node,
-    };
+        if (done.TryGetValue(node, out RecipeNode? moved)) return moved;
+        moved = node switch
+        {
+            ScalarNode scalar => scalar with { Span = span },
+            ListNode list => new ListNode(list.Items.Select(i => Relocate(i, span, done)).ToEquatableArray(), span),
+            MapNode map => new MapNode(map.Entries.Select(e => new MapEntry(e.Key, span, Relocate(e.Value, span, done))).ToEquatableArray(), span),
+            _ => node,
+        };
+        done[node] = moved;
+        return moved;
+    }
+
+    private sealed class ReferenceComparer : IEqualityComparer<object>
+    {
+        public static readonly ReferenceComparer Instance = new();
+
+        public new bool Equals(object? x, object? y) => ReferenceEquals(x, y);
+
+        public int GetHashCode(object obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
+    }
 }
