@@ -56,4 +56,20 @@ public class CheckerTests
         Assert.All(set.Diagnostics, d => Assert.Equal("--set train=" + flow, d.Span.Path));
         Assert.True(set.HasErrors);
     }
+
+    [Fact]
+    public void A_defined_alias_repeats_its_anchor_value()
+    {
+        Recipe r = Recipes.Valid(Recipes.LoadText("recipe: aliased\ndetector: two-stage\nassign:\n  pos_iou: &t 0.6\n  neg_iou: *t\n  min_pos_iou: *t\n"));
+        Assert.Equal(new AssignSettings(0.6, 0.6, 0.6, false), r.Assign);
+    }
+
+    [Fact]
+    public void A_located_error_carries_the_text_offsets_a_compiler_location_needs()
+    {
+        const string yaml = "recipe: offsets\ndetector: two-stage\nloss: { carl: { k: -1 } }\n";
+        DiagnosticInfo error = Recipes.Errors(Recipes.LoadText(yaml)).Single();
+        // Line 3 starts after "recipe: offsets\n" (16 chars) and "detector: two-stage\n" (20); -1 is 19 further on.
+        Assert.Equal((16 + 20 + 19, 16 + 20 + 21), (error.Span.StartIndex, error.Span.EndIndex));
+    }
 }

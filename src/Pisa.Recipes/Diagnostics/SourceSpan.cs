@@ -7,6 +7,11 @@ namespace Pisa.Recipes;
 /// </summary>
 public readonly record struct SourceSpan(string Path, int Line, int Column, int EndLine, int EndColumn)
 {
+    /// <summary>0-based character offsets of the start and end in the text (YAML files only), for Roslyn's TextSpan.</summary>
+    public int StartIndex { get; init; }
+
+    public int EndIndex { get; init; }
+
     public static SourceSpan Whole(string path) => new(path, 0, 0, 0, 0);
 
     public bool HasLines => Line > 0;

@@ -30,7 +30,7 @@ public static class YamlTreeReader
         catch (YamlException ex)
         {
             SourceSpan span = ex.Message.IndexOf("tab", StringComparison.Ordinal) >= 0 && FirstTabIndentedLine(text) is int line
-                ? new SourceSpan(path, line, 1, line, 1) // YamlDotNet points at the start of the enclosing mapping; the tab is what to fix.
+                ? new SourceSpan(path, line, 1, line, 1) { StartIndex = IndexOfLine(text, line), EndIndex = IndexOfLine(text, line) } // YamlDotNet points at the start of the enclosing mapping; the tab is what to fix.
                 : reader.Span(ex.Start, ex.End);
             diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.YamlSyntax, span, CleanMessage(ex)));
             return null;
@@ -42,6 +42,13 @@ public static class YamlTreeReader
                 "malformed YAML after this point (check brackets, quotes and indentation)"));
             return null;
         }
+    }
+
+    private static int IndexOfLine(string text, int line)
+    {
+        int index = 0;
+        for (int i = 1; i < line && index >= 0; i++) index = text.IndexOf('\n', index) + 1;
+        return Math.Max(0, index);
     }
 
     private static int? FirstTabIndentedLine(string text)
@@ -72,7 +79,8 @@ public static class YamlTreeReader
         /// <summary>The start of the last event read: where to point when the parser fails without a position.</summary>
         public SourceSpan LastPosition { get; private set; } = new(path, 1, 1, 1, 1);
 
-        public SourceSpan Span(Mark start, Mark end) => new(path, ToInt(start.Line), ToInt(start.Column), ToInt(end.Line), ToInt(end.Column));
+        public SourceSpan Span(Mark start, Mark end) =>
+            new(path, ToInt(start.Line), ToInt(start.Column), ToInt(end.Line), ToInt(end.Column)) { StartIndex = (int)Math.Max(0, start.Index), EndIndex = (int)Math.Max(0, end.Index) };
 
         private static int ToInt(long position) => (int)Math.Min(int.MaxValue, Math.Max(1, position));
 
