@@ -55,6 +55,7 @@ public static class RecipeDiagnostics
     public static readonly DiagnosticDescriptorInfo UnreadableFile = Error("PISA0025", "Unreadable recipe", "{0}");
     public static readonly DiagnosticDescriptorInfo KeyNotForType = Error("PISA0026", "Option does not apply", "'{0}' applies to {1} of type {2}, not {3}");
     public static readonly DiagnosticDescriptorInfo NotOptional = Error("PISA0027", "Stage cannot be turned off", "'{0}' cannot be null: {1}");
+    public static readonly DiagnosticDescriptorInfo ScoreHlrWithSigmoid = Error("PISA0028", "Score-HLR with a sigmoid classifier", "Score-HLR scores negatives by a softmax over the foreground classes and background, and ISR-N normalises with the background cross entropy; a focal loss's sigmoid classifier has no background class (loss.cls.type: focal)");
 
     /// <summary>The whole table, in id order (documentation, release tracking, the generator's descriptor map).</summary>
     public static IReadOnlyList<DiagnosticDescriptorInfo> All { get; } = new[]
@@ -62,7 +63,7 @@ public static class RecipeDiagnostics
         YamlSyntax, DuplicateKey, UnsupportedYaml, UnknownKey, WrongType, OutOfRange, UnknownName, MissingRequired,
         InvalidRecipeName, BaseNotFound, BaseCycle, NeedsTwoStage, OhemWithFocal, CarlWithoutBoxLoss, ScoreHlrMismatch,
         IsrWithoutRank, OhemOneSided, AssignThresholds, BadOverride, BadVariants, UnknownVariant, BadLrSteps,
-        NameDiffersFromFile, UnusedRank, UnreadableFile, KeyNotForType, NotOptional,
+        NameDiffersFromFile, UnusedRank, UnreadableFile, KeyNotForType, NotOptional, ScoreHlrWithSigmoid,
     };
 
     public static DiagnosticInfo Create(DiagnosticDescriptorInfo descriptor, SourceSpan span, params string[] arguments) =>

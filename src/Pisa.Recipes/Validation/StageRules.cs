@@ -48,6 +48,9 @@ internal static class StageRules
         else if (positives == "ohem" && v.Text("loss.cls.type") == "focal")
             report(RecipeDiagnostics.OhemWithFocal, where(new[] { "sample.negatives.type", "loss.cls.type" }));
 
+        if (negatives == "score_hlr" && v.Text("loss.cls.type") == "focal")
+            report(RecipeDiagnostics.ScoreHlrWithSigmoid, where(new[] { "sample.negatives.type", "loss.cls.type" }));
+
         string negativeRank = v.Text("rank.negatives.type");
         if (negatives == "score_hlr" && negativeRank != "score_hlr")
             report(RecipeDiagnostics.ScoreHlrMismatch, where(new[] { "sample.negatives.type" }),
