@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
 
@@ -358,6 +357,4 @@ internal sealed class RecipeValidator
         }
         return values;
     }
-
-    internal static string LineOf(SourceSpan? span) => span is SourceSpan s && s.HasLines ? s.Line.ToString(CultureInfo.InvariantCulture) : "?";
 }
