@@ -62,7 +62,10 @@ public class MutationTests(ITestOutputHelper output)
                 Assert.NotEmpty(result.Pipelines);
                 foreach (Recipe recipe in result.Pipelines)
                     Assert.DoesNotContain(recipe.Settings, s => s.Value.Contains("NaN") || s.Value.Contains("Infinity"));
-                Assert.NotEmpty(ResolvedRecipeWriter.Write(result.Recipe!));
+                // A recipe that checks clean prints a resolved form that reads back as the same recipe.
+                Recipe reread = new RecipeLoader(new InMemoryRecipeSource([])).LoadText(ResolvedRecipeWriter.Write(result.Recipe!), path).Recipe
+                    ?? throw new Xunit.Sdk.XunitException($"mutant {i}: its resolved form does not load\n{mutant}");
+                Assert.Equal(result.Recipe! with { BaseChain = reread.BaseChain }, reread);
             }
         }
 
