@@ -35,6 +35,18 @@ public class CheckerTests
     }
 
     [Fact]
+    public void A_base_name_finds_a_yml_file_too()
+    {
+        var source = new InMemoryRecipeSource(new Dictionary<string, string>
+        {
+            ["/r/root.yml"] = "recipe: root\ndetector: two-stage\nloss: { carl: { k: 3 } }\n",
+            ["/r/child.yaml"] = "recipe: child\nbase: root\n",
+        });
+        Recipe r = Recipes.Valid(new RecipeLoader(source).LoadFile("/r/child.yaml"));
+        Assert.Equal((new CarlSettings(3, 0.2), "root"), (r.Loss.Carl, r.BaseChain[1]));
+    }
+
+    [Fact]
     public void Deep_nesting_is_refused_with_a_located_error()
     {
         string yaml = "recipe: deep\ndetector: two-stage\ntrain: { lr_steps: " + new string('[', 5000) + new string(']', 5000) + " }\n";

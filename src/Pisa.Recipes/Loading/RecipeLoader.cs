@@ -106,7 +106,7 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
                 diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.WrongType, entry.Value.Span, "base", "a recipe name or relative path", "empty or not a single value"));
                 return null;
             }
-            string target = BasePath(folder, baseName.Text);
+            string target = BasePath(folder, baseName.Text, _source);
             string chainText = string.Join(" → ", chain.Select(c => c.Name));
             if (fullPaths.Contains(Path.GetFullPath(target)))
             {
@@ -129,11 +129,16 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
     private static string RecipeName(MapNode tree, string path) =>
         tree.Find("recipe")?.Value is ScalarNode { IsNull: false } name ? name.Text : Path.GetFileNameWithoutExtension(path);
 
-    /// <summary><c>faster-rcnn</c> → <c>folder/faster-rcnn.yaml</c>; a path (with a slash or a .yaml/.yml ending) is relative to the folder.</summary>
-    private static string BasePath(string folder, string name)
+    /// <summary>
+    /// <c>faster-rcnn</c> → <c>folder/faster-rcnn.yaml</c> (or <c>.yml</c> when only that exists); a path (with a slash
+    /// or a .yaml/.yml ending) is relative to the folder.
+    /// </summary>
+    private static string BasePath(string folder, string name, IRecipeSource source)
     {
         bool isPath = name.IndexOf('/') >= 0 || name.IndexOf('\\') >= 0 || name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal);
-        return Path.Combine(folder, isPath ? name : name + ".yaml");
+        if (isPath) return Path.Combine(folder, name);
+        string yaml = Path.Combine(folder, name + ".yaml"), yml = Path.Combine(folder, name + ".yml");
+        return source.ReadText(yaml) is null && source.ReadText(yml) is not null ? yml : yaml;
     }
 
     /// <summary><c>--set a.b=v</c> pairs → one tree whose spans name the override, so errors read <c>--set a.b=v: error ...</c>.</summary>
