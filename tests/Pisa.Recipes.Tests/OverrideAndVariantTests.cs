@@ -21,6 +21,14 @@ public class OverrideAndVariantTests
     }
 
     [Fact]
+    public void An_override_value_is_yaml_so_lists_and_mappings_work()
+    {
+        Recipe r = Recipes.Valid(Recipes.LoadShipped("faster-rcnn", "train.lr_steps=[4, 6]", "loss.carl={ k: 2, bias: 0 }"));
+        Assert.Equal([4, 6], r.Train.LrSteps);
+        Assert.Equal(new CarlSettings(2, 0), r.Loss.Carl);
+    }
+
+    [Fact]
     public void A_bad_override_is_located_at_the_override()
     {
         RecipeLoadResult result = Recipes.LoadShipped("pisa-faster-rcnn", "loss.carl.k=-1");
