@@ -22,7 +22,7 @@ public class MutationTests(ITestOutputHelper output)
     [Fact]
     public void Every_mutant_gives_a_clean_recipe_or_located_errors()
     {
-        var shipped = Recipes.ShippedNames.ToDictionary(n => Recipes.PathOf(n), n => File.ReadAllText(Recipes.PathOf(n)));
+        var shipped = TestRecipes.ShippedNames.ToDictionary(n => TestRecipes.PathOf(n), n => File.ReadAllText(TestRecipes.PathOf(n)));
         var paths = shipped.Keys.Order(StringComparer.Ordinal).ToArray();
         var random = new Random(Seed);
         int clean = 0, broken = 0;
