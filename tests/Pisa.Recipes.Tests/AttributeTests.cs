@@ -89,4 +89,16 @@ public class AttributeTests
             }
         }
     }
+
+    [Fact]
+    public void Settings_from_a_parser_report_at_the_spans_it_gives()
+    {
+        // What the generator does with an attribute's syntax: one span per argument, the rules unchanged.
+        var name = new SourceSpan("Pipelines/MyPisa.cs", 3, 2, 3, 40);
+        var carl = new SourceSpan("Pipelines/MyPisa.cs", 4, 8, 4, 14);
+        var settings = RecipeAttributeMap.Settings("RecipeAttribute", ["my-pisa"], [new("Base", "pisa-faster-rcnn")], name)
+            .Concat(RecipeAttributeMap.Settings("CarlAttribute", [], [new("K", -1.0)], carl));
+        RecipeLoadResult result = new RecipeLoader().LoadSettings(settings, name, TestRecipes.Folder);
+        Assert.Equal(["Pipelines/MyPisa.cs(4,8): error PISA0006: 'loss.carl.k' is -1: it must be >= 0"], result.Diagnostics.Select(d => d.ToString()));
+    }
 }
