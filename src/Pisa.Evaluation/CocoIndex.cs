@@ -1,0 +1,181 @@
+using Pisa.Evaluation.Coco;
+
+namespace Pisa.Evaluation;
+
+/// <summary>
+/// Ground truth and detections checked and grouped for evaluation: image and category ids mapped to dense
+/// indices in ascending id order, and annotations and detections ordered by (category, image) with two stable
+/// bucket sorts, so each category's images come out contiguous and in ascending id order — the order the
+/// accumulation needs. Within an (image, category), annotations keep file order and detections are ranked by
+/// score, highest first, equal scores in file order.
+/// </summary>
+internal sealed class CocoIndex
+{
+    private CocoIndex(long[] imageIds, long[] categoryIds, int[] annotationImage, int[] annotationCategory,
+        int[] annotationOrder, int[] detectionImage, int[] detectionCategory, int[] detectionOrder)
+    {
+        ImageIds = imageIds;
+        CategoryIds = categoryIds;
+        AnnotationImage = annotationImage;
+        AnnotationCategory = annotationCategory;
+        AnnotationOrder = annotationOrder;
+        DetectionImage = detectionImage;
+        DetectionCategory = detectionCategory;
+        DetectionOrder = detectionOrder;
+    }
+
+    /// <summary>Image ids, ascending; the position is the image index.</summary>
+    public long[] ImageIds { get; }
+
+    /// <summary>Category ids, ascending; the position is the category index.</summary>
+    public long[] CategoryIds { get; }
+
+    /// <summary>Image index of each annotation, [annotations].</summary>
+    public int[] AnnotationImage { get; }
+
+    /// <summary>Category index of each annotation, [annotations].</summary>
+    public int[] AnnotationCategory { get; }
+
+    /// <summary>Annotation indices sorted by (category, image, file order).</summary>
+    public int[] AnnotationOrder { get; }
+
+    /// <summary>Image index of each detection, [detections].</summary>
+    public int[] DetectionImage { get; }
+
+    /// <summary>Category index of each detection, [detections].</summary>
+    public int[] DetectionCategory { get; }
+
+    /// <summary>Detection indices sorted by (category, image, score descending, file order).</summary>
+    public int[] DetectionOrder { get; }
+
+    /// <summary>Checks both inputs and groups them; throws <see cref="CocoFormatException"/> naming the source and the entry.</summary>
+    public static CocoIndex Build(CocoDataset groundTruth, IReadOnlyList<CocoDetection> detections, string groundTruthName, string detectionsName)
+    {
+        if (groundTruth.Images is null) throw new CocoFormatException(groundTruthName, "missing \"images\" list");
+        if (groundTruth.Categories is null) throw new CocoFormatException(groundTruthName, "missing \"categories\" list");
+        var annotations = groundTruth.Annotations ?? [];
+
+        var (imageIds, imageIndex) = AscendingIds(groundTruth.Images.Count, i => groundTruth.Images[i]?.Id, "images", groundTruthName);
+        var (categoryIds, categoryIndex) = AscendingIds(groundTruth.Categories.Count, i => groundTruth.Categories[i]?.Id, "categories", groundTruthName);
+
+        var annotationImage = new int[annotations.Count];
+        var annotationCategory = new int[annotations.Count];
+        var annotationRow = new Dictionary<long, int>(annotations.Count);
+        for (int i = 0; i < annotations.Count; i++)
+        {
+            var annotation = annotations[i] ?? throw new CocoFormatException(groundTruthName, $"annotations[{i}] is null");
+            string entry = $"annotations[{i}] (id {annotation.Id})";
+            if (!annotationRow.TryAdd(annotation.Id, i))
+                throw new CocoFormatException(groundTruthName, $"{entry}: annotation id {annotation.Id} is also used by annotations[{annotationRow[annotation.Id]}]");
+            annotationImage[i] = imageIndex.TryGetValue(annotation.ImageId, out int image)
+                ? image
+                : throw new CocoFormatException(groundTruthName, $"{entry}: image_id {annotation.ImageId} is not in \"images\"");
+            annotationCategory[i] = categoryIndex.TryGetValue(annotation.CategoryId, out int category)
+                ? category
+                : throw new CocoFormatException(groundTruthName, $"{entry}: category_id {annotation.CategoryId} is not in \"categories\"");
+            CheckBox(annotation.Bbox, groundTruthName, entry);
+            if (!double.IsFinite(annotation.Area) || annotation.Area < 0)
+                throw new CocoFormatException(groundTruthName, $"{entry}: area {annotation.Area} must be a finite number >= 0");
+            if (annotation.IsCrowd is not (0 or 1))
+                throw new CocoFormatException(groundTruthName, $"{entry}: iscrowd {annotation.IsCrowd} must be 0 or 1");
+        }
+
+        var detectionImage = new int[detections.Count];
+        var detectionCategory = new int[detections.Count];
+        for (int i = 0; i < detections.Count; i++)
+        {
+            var detection = detections[i] ?? throw new CocoFormatException(detectionsName, $"entry {i} of the list is null");
+            string entry = $"entry {i} of the list (image_id {detection.ImageId}, category_id {detection.CategoryId})";
+            detectionImage[i] = imageIndex.TryGetValue(detection.ImageId, out int image)
+                ? image
+                : throw new CocoFormatException(detectionsName, $"{entry}: image_id {detection.ImageId} is not an image of the ground truth {groundTruthName}");
+            detectionCategory[i] = categoryIndex.TryGetValue(detection.CategoryId, out int category)
+                ? category
+                : throw new CocoFormatException(detectionsName, $"{entry}: category_id {detection.CategoryId} is not a category of the ground truth {groundTruthName}");
+            CheckBox(detection.Bbox, detectionsName, entry);
+            if (!double.IsFinite(detection.Score))
+                throw new CocoFormatException(detectionsName, $"{entry}: score {detection.Score} is not a finite number");
+        }
+
+        int[] annotationOrder = GroupByCategoryThenImage(annotationImage, annotationCategory, imageIds.Length, categoryIds.Length);
+        int[] detectionOrder = GroupByCategoryThenImage(detectionImage, detectionCategory, imageIds.Length, categoryIds.Length);
+        RankByScoreWithinEachImage(detectionOrder, detectionImage, detectionCategory, detections);
+        return new CocoIndex(imageIds, categoryIds, annotationImage, annotationCategory, annotationOrder,
+            detectionImage, detectionCategory, detectionOrder);
+    }
+
+    /// <summary>The ids of a list sorted ascending, and the map id → position in that sorted order; duplicates are errors.</summary>
+    private static (long[] Ids, Dictionary<long, int> Index) AscendingIds(int count, Func<int, long?> idAt, string list, string source)
+    {
+        var ids = new long[count];
+        var row = new Dictionary<long, int>(count);
+        for (int i = 0; i < count; i++)
+        {
+            long id = idAt(i) ?? throw new CocoFormatException(source, $"{list}[{i}] is null");
+            if (!row.TryAdd(id, i))
+                throw new CocoFormatException(source, $"{list}[{i}]: id {id} is also used by {list}[{row[id]}]");
+            ids[i] = id;
+        }
+        Array.Sort(ids);
+        var index = new Dictionary<long, int>(count);
+        for (int i = 0; i < count; i++) index[ids[i]] = i;
+        return (ids, index);
+    }
+
+    /// <summary>A box must be four finite numbers with width and height &gt;= 0 (zero-size boxes overlap nothing).</summary>
+    private static void CheckBox(double[]? box, string source, string entry)
+    {
+        if (box is not { Length: 4 })
+            throw new CocoFormatException(source, $"{entry}: \"bbox\" must be [x, y, w, h]");
+        foreach (double value in box)
+            if (!double.IsFinite(value))
+                throw new CocoFormatException(source, $"{entry}: bbox [{string.Join(", ", box)}] holds a value that is not a finite number");
+        if (box[2] < 0) throw new CocoFormatException(source, $"{entry}: bbox width {box[2]} is negative");
+        if (box[3] < 0) throw new CocoFormatException(source, $"{entry}: bbox height {box[3]} is negative");
+    }
+
+    /// <summary>Row indices sorted by (category, image, row): a stable bucket sort by image, then one by category.</summary>
+    private static int[] GroupByCategoryThenImage(int[] image, int[] category, int imageCount, int categoryCount)
+    {
+        var rows = new int[image.Length];
+        for (int i = 0; i < rows.Length; i++) rows[i] = i;
+        var byImage = StableBucketSort(rows, image, imageCount);
+        return StableBucketSort(byImage, category, categoryCount);
+    }
+
+    /// <summary>Counting sort of <paramref name="rows"/> by <c>bucket[row]</c> in [0, bucketCount), keeping the input order within a bucket.</summary>
+    private static int[] StableBucketSort(int[] rows, int[] bucket, int bucketCount)
+    {
+        var start = new int[bucketCount + 1];
+        foreach (int row in rows) start[bucket[row] + 1]++;
+        for (int b = 0; b < bucketCount; b++) start[b + 1] += start[b];
+        var sorted = new int[rows.Length];
+        foreach (int row in rows) sorted[start[bucket[row]]++] = row;
+        return sorted;
+    }
+
+    /// <summary>Within each run of one (category, image), orders detections by score descending, equal scores by file row.</summary>
+    private static void RankByScoreWithinEachImage(int[] order, int[] image, int[] category, IReadOnlyList<CocoDetection> detections)
+    {
+        var scores = new double[detections.Count];
+        for (int i = 0; i < scores.Length; i++) scores[i] = detections[i].Score;
+        var comparer = new ScoreDescendingThenRow(scores);
+        for (int begin = 0; begin < order.Length;)
+        {
+            int end = begin + 1;
+            while (end < order.Length && image[order[end]] == image[order[begin]] && category[order[end]] == category[order[begin]]) end++;
+            order.AsSpan(begin, end - begin).Sort(comparer);
+            begin = end;
+        }
+    }
+
+    /// <summary>Total order "higher score first, then lower row": makes an unstable sort produce the stable result.</summary>
+    private readonly struct ScoreDescendingThenRow(double[] scores) : IComparer<int>
+    {
+        public int Compare(int a, int b)
+        {
+            int byScore = scores[b].CompareTo(scores[a]);
+            return byScore != 0 ? byScore : a.CompareTo(b);
+        }
+    }
+}
