@@ -1,3 +1,6 @@
+using System.Numerics;
+using Pisa.Evaluation.Coco;
+
 namespace Pisa.Evaluation;
 
 /// <summary>
@@ -5,21 +8,31 @@ namespace Pisa.Evaluation;
 /// into interpolated precision at the 101 recall thresholds and final recall, for every area range, detection limit
 /// and IoU threshold. Buffers are reused from one category to the next.
 /// </summary>
+/// <remarks>
+/// Only the precision at true positives is kept. Recall grows only at a true positive, so the first point reaching a
+/// recall threshold above 0 is one; a false positive never raises precision, so the envelope (the maximum precision at
+/// or after a point) is always reached at a true positive; and at recall threshold 0 the envelope of the first point
+/// is the maximum over all of them, or 0 when there is none. Walking the ranked list once per (area, limit) for all ten
+/// IoU thresholds, a detection with the same outcome at every threshold (the common false positive) costs O(1).
+/// </remarks>
 internal sealed class CategoryAccumulator
 {
+    private const int AllThresholds = (1 << 10) - 1;
     private static readonly int AreaCount = CocoEvalParameters.AreaRanges.Count;
     private static readonly int[] Limits = [.. CocoEvalParameters.MaxDetections];
     private static readonly int IouCount = CocoEvalParameters.IouThresholds.Count;
     private static readonly double[] RecallThresholds = [.. CocoEvalParameters.RecallThresholds];
 
     private readonly long[] _nonIgnoredGroundTruths = new long[AreaCount];
+    private readonly long[] _truePositives = new long[IouCount];
+    private readonly long[] _falsePositives = new long[IouCount];
     private double[] _scores = new double[1024];
     private int[] _ranks = new int[1024];
     private ushort[] _truePositive = new ushort[1024 * AreaCount];
     private ushort[] _ignored = new ushort[1024 * AreaCount];
     private int[] _order = new int[1024];
-    private double[] _precisionAt = new double[1024];
-    private double[] _recallAt = new double[1024];
+    private double[] _precisionAtHit = new double[IouCount * 64];
+    private int _hitCapacity = 64;
 
     /// <summary>Number of detections collected for the current category.</summary>
     public int Count { get; private set; }
@@ -32,7 +45,7 @@ internal sealed class CategoryAccumulator
     }
 
     /// <summary>Counts the ground truths of one image that are neither crowds nor outside each area range.</summary>
-    public void AddGroundTruths(ReadOnlySpan<int> rows, IReadOnlyList<Coco.CocoAnnotation> annotations)
+    public void AddGroundTruths(ReadOnlySpan<int> rows, IReadOnlyList<CocoAnnotation> annotations)
     {
         for (int a = 0; a < AreaCount; a++)
         {
@@ -55,7 +68,7 @@ internal sealed class CategoryAccumulator
     }
 
     /// <summary>Records the scores of the detections just matched, in rank order.</summary>
-    public void CommitImage(ReadOnlySpan<int> rankedRows, IReadOnlyList<Coco.CocoDetection> detections)
+    public void CommitImage(ReadOnlySpan<int> rankedRows, IReadOnlyList<CocoDetection> detections)
     {
         for (int rank = 0; rank < rankedRows.Length; rank++)
         {
@@ -69,22 +82,24 @@ internal sealed class CategoryAccumulator
     public void Accumulate(int k, double[] precision, double[] recall)
     {
         RankAcrossImages();
+        EnsureHitCapacity(_nonIgnoredGroundTruths.Max());
         for (int a = 0; a < AreaCount; a++)
             for (int m = 0; m < Limits.Length; m++)
+            {
+                long groundTruths = _nonIgnoredGroundTruths[a];
+                if (groundTruths == 0)
+                {
+                    precision.AsSpan(CocoEvaluation.PrecisionOffset(k, a, m, 0), IouCount * RecallThresholds.Length).Fill(-1);
+                    recall.AsSpan(CocoEvaluation.RecallOffset(k, a, m, 0), IouCount).Fill(-1);
+                    continue;
+                }
+                CountHits(a, Limits[m]);
                 for (int t = 0; t < IouCount; t++)
                 {
-                    var curve = precision.AsSpan(CocoEvaluation.PrecisionOffset(k, a, m, t), RecallThresholds.Length);
-                    ref double finalRecall = ref recall[CocoEvaluation.RecallOffset(k, a, m, t)];
-                    long groundTruths = _nonIgnoredGroundTruths[a];
-                    if (groundTruths == 0)
-                    {
-                        curve.Fill(-1);
-                        finalRecall = -1;
-                        continue;
-                    }
-                    finalRecall = PrecisionRecallPoints(a, Limits[m], t, groundTruths, out int points);
-                    InterpolatePrecision(points, curve);
+                    recall[CocoEvaluation.RecallOffset(k, a, m, t)] = _truePositives[t] / (double)groundTruths;
+                    InterpolatePrecision(t, groundTruths, precision.AsSpan(CocoEvaluation.PrecisionOffset(k, a, m, t), RecallThresholds.Length));
                 }
+            }
     }
 
     /// <summary>
@@ -98,40 +113,51 @@ internal sealed class CategoryAccumulator
     }
 
     /// <summary>
-    /// Walks the ranked detections within the limit, skipping ignored ones, and fills cumulative precision and recall
-    /// per non-ignored detection; returns the recall after the last one (0 without any).
+    /// Walks the ranked detections within the limit once, for all IoU thresholds: counts true and false positives
+    /// per threshold (ignored detections count as neither) and records the precision at each true positive, so that
+    /// the j-th true positive at threshold t leaves its precision at <c>_precisionAtHit[t * capacity + j]</c>.
     /// </summary>
-    private double PrecisionRecallPoints(int a, int limit, int t, long groundTruths, out int points)
+    private void CountHits(int a, int limit)
     {
-        int bit = 1 << t;
-        long truePositives = 0, falsePositives = 0;
-        points = 0;
+        Array.Clear(_truePositives);
+        Array.Clear(_falsePositives);
+        long falseAtEveryThreshold = 0;
         foreach (int i in _order.AsSpan(0, Count))
         {
-            if (_ranks[i] >= limit || (_ignored[i * AreaCount + a] & bit) != 0) continue;
-            if ((_truePositive[i * AreaCount + a] & bit) != 0) truePositives++;
-            else falsePositives++;
-            _precisionAt[points] = truePositives / (double)(truePositives + falsePositives);
-            _recallAt[points] = truePositives / (double)groundTruths;
-            points++;
+            if (_ranks[i] >= limit) continue;
+            int hits = _truePositive[i * AreaCount + a];
+            int misses = AllThresholds & ~(hits | _ignored[i * AreaCount + a]);
+            if (misses == AllThresholds)
+            {
+                falseAtEveryThreshold++;
+                continue;
+            }
+            for (; misses != 0; misses &= misses - 1) _falsePositives[BitOperations.TrailingZeroCount(misses)]++;
+            for (; hits != 0; hits &= hits - 1)
+            {
+                int t = BitOperations.TrailingZeroCount(hits);
+                long truePositives = ++_truePositives[t];
+                _precisionAtHit[t * _hitCapacity + truePositives - 1] =
+                    truePositives / (double)(truePositives + _falsePositives[t] + falseAtEveryThreshold);
+            }
         }
-        return truePositives / (double)groundTruths;
     }
 
     /// <summary>
-    /// The precision envelope (each precision replaced by the maximum at any later point) read at the first point whose
-    /// recall reaches each recall threshold; 0 where recall never gets there.
+    /// The precision envelope read at the first true positive whose recall (j / n) reaches each recall threshold; 0 where
+    /// recall never gets there.
     /// </summary>
     /// <param name="curve">Output, [R = 101].</param>
-    private void InterpolatePrecision(int points, Span<double> curve)
+    private void InterpolatePrecision(int t, long groundTruths, Span<double> curve)
     {
-        for (int i = points - 2; i >= 0; i--)
-            _precisionAt[i] = Math.Max(_precisionAt[i], _precisionAt[i + 1]);
-        int point = 0;
+        int hits = (int)_truePositives[t];
+        var envelope = _precisionAtHit.AsSpan(t * _hitCapacity, hits);
+        for (int j = hits - 2; j >= 0; j--) envelope[j] = Math.Max(envelope[j], envelope[j + 1]);
+        int hit = 0;
         for (int r = 0; r < RecallThresholds.Length; r++)
         {
-            while (point < points && _recallAt[point] < RecallThresholds[r]) point++;
-            curve[r] = point < points ? _precisionAt[point] : 0;
+            while (hit < hits && (hit + 1) / (double)groundTruths < RecallThresholds[r]) hit++;
+            curve[r] = hit < hits ? envelope[hit] : 0;
         }
     }
 
@@ -143,7 +169,15 @@ internal sealed class CategoryAccumulator
         Array.Resize(ref _ranks, size);
         Array.Resize(ref _truePositive, size * AreaCount);
         Array.Resize(ref _ignored, size * AreaCount);
-        (_order, _precisionAt, _recallAt) = (new int[size], new double[size], new double[size]);
+        _order = new int[size];
+    }
+
+    /// <summary>True positives per threshold never outnumber the non-ignored ground truths.</summary>
+    private void EnsureHitCapacity(long groundTruths)
+    {
+        if (_hitCapacity >= groundTruths) return;
+        _hitCapacity = (int)Math.Max(groundTruths, 2L * _hitCapacity);
+        _precisionAtHit = new double[IouCount * _hitCapacity];
     }
 
     /// <summary>Total order "higher score first, then lower index": an unstable sort under it gives the stable result.</summary>

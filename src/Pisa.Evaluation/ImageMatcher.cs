@@ -14,7 +14,10 @@ internal sealed class ImageMatcher
     private static readonly (double Low, double High)[] AreaBounds = [.. CocoEvalParameters.AreaRanges.Select(CocoEvalParameters.Bounds)];
     private static readonly double[] IouThresholds = [.. CocoEvalParameters.IouThresholds];
 
+    private const ushort AllThresholds = (1 << 10) - 1;
+
     private double[] _overlaps = new double[256];
+    private bool[] _detectionOutside = new bool[CocoEvalParameters.MaxDetectionsEvaluated];
     private int[] _visitOrder = new int[16];
     private bool[] _ignored = new bool[16];
     private bool[] _crowd = new bool[16];
@@ -45,6 +48,14 @@ internal sealed class ImageMatcher
         for (int a = 0; a < AreaCount; a++)
         {
             var bounds = AreaBounds[a];
+            for (int d = 0; d < detCount; d++)
+                _detectionOutside[d] = CocoEvalParameters.IsOutside(BoxArea(detections[detectionRows[d]].Bbox), bounds);
+            if (gtCount == 0)
+            {
+                // Nothing to match: every detection is a false positive, or ignored when its own area is out of range.
+                for (int d = 0; d < detCount; d++) if (_detectionOutside[d]) ignored[d * AreaCount + a] = AllThresholds;
+                continue;
+            }
             for (int g = 0; g < gtCount; g++)
                 _ignored[g] = _crowd[g] || CocoEvalParameters.IsOutside(annotations[groundTruthRows[g]].Area, bounds);
             OrderNonIgnoredFirst(gtCount);
@@ -61,7 +72,7 @@ internal sealed class ImageMatcher
                         if (_ignored[match]) ignored[d * AreaCount + a] |= bit;
                         else truePositive[d * AreaCount + a] |= bit;
                     }
-                    else if (CocoEvalParameters.IsOutside(BoxArea(detections[detectionRows[d]].Bbox), bounds))
+                    else if (_detectionOutside[d])
                     {
                         ignored[d * AreaCount + a] |= bit;
                     }
@@ -134,6 +145,7 @@ internal sealed class ImageMatcher
     private void EnsureCapacity(int gtCount, int detCount)
     {
         if (_overlaps.Length < gtCount * detCount) _overlaps = new double[Math.Max(gtCount * detCount, 2 * _overlaps.Length)];
+        if (_detectionOutside.Length < detCount) _detectionOutside = new bool[detCount];
         if (_visitOrder.Length >= gtCount) return;
         int size = Math.Max(gtCount, 2 * _visitOrder.Length);
         (_visitOrder, _ignored, _crowd, _taken) = (new int[size], new bool[size], new bool[size], new bool[size]);
