@@ -31,6 +31,7 @@ internal sealed class CategoryAccumulator
     private ushort[] _truePositive = new ushort[1024 * AreaCount];
     private ushort[] _ignored = new ushort[1024 * AreaCount];
     private int[] _order = new int[1024];
+    private double[] _sortKeys = new double[1024];
     private double[] _precisionAtHit = new double[IouCount * 64];
     private int _hitCapacity = 64;
 
@@ -106,11 +107,7 @@ internal sealed class CategoryAccumulator
     /// Orders the collected detections by score, highest first; equal scores keep collection order, which is
     /// ascending image id, then rank within the image — the reference's stable merge sort.
     /// </summary>
-    private void RankAcrossImages()
-    {
-        for (int i = 0; i < Count; i++) _order[i] = i;
-        _order.AsSpan(0, Count).Sort(new ScoreDescendingThenIndex(_scores));
-    }
+    private void RankAcrossImages() => StableScoreSort.Sort(_scores.AsSpan(0, Count), _sortKeys.AsSpan(0, Count), _order.AsSpan(0, Count));
 
     /// <summary>
     /// Walks the ranked detections within the limit once, for all IoU thresholds: counts true and false positives
@@ -169,7 +166,7 @@ internal sealed class CategoryAccumulator
         Array.Resize(ref _ranks, size);
         Array.Resize(ref _truePositive, size * AreaCount);
         Array.Resize(ref _ignored, size * AreaCount);
-        _order = new int[size];
+        (_order, _sortKeys) = (new int[size], new double[size]);
     }
 
     /// <summary>True positives per threshold never outnumber the non-ignored ground truths.</summary>
@@ -178,15 +175,5 @@ internal sealed class CategoryAccumulator
         if (_hitCapacity >= groundTruths) return;
         _hitCapacity = (int)Math.Max(groundTruths, 2L * _hitCapacity);
         _precisionAtHit = new double[IouCount * _hitCapacity];
-    }
-
-    /// <summary>Total order "higher score first, then lower index": an unstable sort under it gives the stable result.</summary>
-    private readonly struct ScoreDescendingThenIndex(double[] scores) : IComparer<int>
-    {
-        public int Compare(int a, int b)
-        {
-            int byScore = scores[b].CompareTo(scores[a]);
-            return byScore != 0 ? byScore : a.CompareTo(b);
-        }
     }
 }

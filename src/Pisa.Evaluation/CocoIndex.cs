@@ -6,8 +6,8 @@ namespace Pisa.Evaluation;
 /// Ground truth and detections checked and grouped for evaluation: image and category ids mapped to dense
 /// indices in ascending id order, and annotations and detections ordered by (category, image) with two stable
 /// bucket sorts, so each category's images come out contiguous and in ascending id order — the order the
-/// accumulation needs. Within an (image, category), annotations keep file order and detections are ranked by
-/// score, highest first, equal scores in file order.
+/// accumulation needs. Annotations enter the bucket sorts in file order and keep it; detections enter them ranked
+/// by score (highest first, equal scores in file order), so they come out ranked within each (image, category).
 /// </summary>
 internal sealed class CocoIndex
 {
@@ -97,9 +97,8 @@ internal sealed class CocoIndex
                 throw new CocoFormatException(detectionsName, $"{entry}: score {detection.Score} is not a finite number");
         }
 
-        int[] annotationOrder = GroupByCategoryThenImage(annotationImage, annotationCategory, imageIds.Length, categoryIds.Length);
-        int[] detectionOrder = GroupByCategoryThenImage(detectionImage, detectionCategory, imageIds.Length, categoryIds.Length);
-        RankByScoreWithinEachImage(detectionOrder, detectionImage, detectionCategory, detections);
+        int[] annotationOrder = GroupByCategoryThenImage(FileOrder(annotations.Count), annotationImage, annotationCategory, imageIds.Length, categoryIds.Length);
+        int[] detectionOrder = GroupByCategoryThenImage(ScoreOrder(detections), detectionImage, detectionCategory, imageIds.Length, categoryIds.Length);
         return new CocoIndex(imageIds, categoryIds, annotationImage, annotationCategory, annotationOrder,
             detectionImage, detectionCategory, detectionOrder);
     }
@@ -134,13 +133,28 @@ internal sealed class CocoIndex
         if (box[3] < 0) throw new CocoFormatException(source, $"{entry}: bbox height {box[3]} is negative");
     }
 
-    /// <summary>Row indices sorted by (category, image, row): a stable bucket sort by image, then one by category.</summary>
-    private static int[] GroupByCategoryThenImage(int[] image, int[] category, int imageCount, int categoryCount)
+    /// <summary>
+    /// <paramref name="rows"/> reordered by (category, image), keeping their given order within each (category, image):
+    /// a stable bucket sort by image, then one by category.
+    /// </summary>
+    private static int[] GroupByCategoryThenImage(int[] rows, int[] image, int[] category, int imageCount, int categoryCount) =>
+        StableBucketSort(StableBucketSort(rows, image, imageCount), category, categoryCount);
+
+    private static int[] FileOrder(int count)
     {
-        var rows = new int[image.Length];
-        for (int i = 0; i < rows.Length; i++) rows[i] = i;
-        var byImage = StableBucketSort(rows, image, imageCount);
-        return StableBucketSort(byImage, category, categoryCount);
+        var rows = new int[count];
+        for (int i = 0; i < count; i++) rows[i] = i;
+        return rows;
+    }
+
+    /// <summary>Detection rows by score, highest first, equal scores in file order: the ranking within each image once grouped.</summary>
+    private static int[] ScoreOrder(IReadOnlyList<CocoDetection> detections)
+    {
+        var scores = new double[detections.Count];
+        for (int i = 0; i < scores.Length; i++) scores[i] = detections[i].Score;
+        var rows = new int[scores.Length];
+        StableScoreSort.Sort(scores, new double[scores.Length], rows);
+        return rows;
     }
 
     /// <summary>Counting sort of <paramref name="rows"/> by <c>bucket[row]</c> in [0, bucketCount), keeping the input order within a bucket.</summary>
@@ -152,30 +166,5 @@ internal sealed class CocoIndex
         var sorted = new int[rows.Length];
         foreach (int row in rows) sorted[start[bucket[row]]++] = row;
         return sorted;
-    }
-
-    /// <summary>Within each run of one (category, image), orders detections by score descending, equal scores by file row.</summary>
-    private static void RankByScoreWithinEachImage(int[] order, int[] image, int[] category, IReadOnlyList<CocoDetection> detections)
-    {
-        var scores = new double[detections.Count];
-        for (int i = 0; i < scores.Length; i++) scores[i] = detections[i].Score;
-        var comparer = new ScoreDescendingThenRow(scores);
-        for (int begin = 0; begin < order.Length;)
-        {
-            int end = begin + 1;
-            while (end < order.Length && image[order[end]] == image[order[begin]] && category[order[end]] == category[order[begin]]) end++;
-            order.AsSpan(begin, end - begin).Sort(comparer);
-            begin = end;
-        }
-    }
-
-    /// <summary>Total order "higher score first, then lower row": makes an unstable sort produce the stable result.</summary>
-    private readonly struct ScoreDescendingThenRow(double[] scores) : IComparer<int>
-    {
-        public int Compare(int a, int b)
-        {
-            int byScore = scores[b].CompareTo(scores[a]);
-            return byScore != 0 ? byScore : a.CompareTo(b);
-        }
     }
 }
