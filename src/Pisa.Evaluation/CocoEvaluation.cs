@@ -28,6 +28,8 @@ public sealed class CocoEvaluation
     private static readonly int IouCount = CocoEvalParameters.IouThresholds.Count;
     private static readonly int RecallCount = CocoEvalParameters.RecallThresholds.Count;
 
+    private const int LastLimit = 2;
+
     private readonly double[] _precision;
     private readonly double[] _recall;
     private readonly Dictionary<long, int> _categoryIndex;
@@ -43,7 +45,7 @@ public sealed class CocoEvaluation
         _categoryIndex = new Dictionary<long, int>(categoryIds.Length);
         for (int k = 0; k < categoryIds.Length; k++) _categoryIndex[categoryIds[k]] = k;
         Stats = Summarize();
-        PerCategoryAp = categoryIds.ToDictionary(id => id, id => MeanDefined(_precision, PrecisionSlice(_categoryIndex[id], AreaRange.All, LimitCount - 1)));
+        PerCategoryAp = categoryIds.ToDictionary(id => id, id => DefinedMean.Of(PrecisionBlock(_categoryIndex[id], AreaRange.All, LastLimit)));
     }
 
     /// <summary>The evaluated category ids, ascending.</summary>
@@ -62,84 +64,65 @@ public sealed class CocoEvaluation
     /// <param name="iouIndex">Index into <see cref="CocoEvalParameters.IouThresholds"/> (0 is IoU .50).</param>
     /// <param name="maxDetections">1, 10 or 100.</param>
     /// <returns>101 values.</returns>
-    public ReadOnlySpan<double> PrecisionCurve(long categoryId, int iouIndex, AreaRange area = AreaRange.All, int maxDetections = 100)
-    {
-        var (start, _) = PrecisionSlice(CategoryIndex(categoryId), area, LimitIndex(maxDetections));
-        return _precision.AsSpan(start + CheckIou(iouIndex) * RecallCount, RecallCount);
-    }
+    public ReadOnlySpan<double> PrecisionCurve(long categoryId, int iouIndex, AreaRange area = AreaRange.All, int maxDetections = 100) =>
+        PrecisionBlock(CategoryIndex(categoryId), area, LimitIndex(maxDetections)).Slice(CheckIou(iouIndex) * RecallCount, RecallCount);
 
     /// <summary>
     /// The precision–recall curve over all categories: at each recall threshold, the mean interpolated precision of
-    /// the categories where it is defined (-1 where none is). This is the curve whose mean is AP50 at IoU index 0.
+    /// the categories where it is defined (-1 where none is). Its mean is AP50 at IoU index 0.
     /// </summary>
     /// <returns>101 values, one per <see cref="CocoEvalParameters.RecallThresholds"/>.</returns>
     public double[] MeanPrecisionCurve(int iouIndex, AreaRange area = AreaRange.All, int maxDetections = 100)
     {
-        int limit = LimitIndex(maxDetections);
-        CheckIou(iouIndex);
+        int limit = LimitIndex(maxDetections), offset = CheckIou(iouIndex) * RecallCount;
         var curve = new double[RecallCount];
         for (int r = 0; r < RecallCount; r++)
         {
-            double sum = 0;
-            int count = 0;
-            for (int k = 0; k < CategoryIds.Count; k++)
-            {
-                double value = _precision[PrecisionSlice(k, area, limit).Start + iouIndex * RecallCount + r];
-                if (value > -1) (sum, count) = (sum + value, count + 1);
-            }
-            curve[r] = count == 0 ? -1 : sum / count;
+            var mean = new DefinedMean();
+            for (int k = 0; k < CategoryIds.Count; k++) mean.Add(PrecisionBlock(k, area, limit)[offset + r]);
+            curve[r] = mean.Value;
         }
         return curve;
     }
 
     /// <summary>The recall of one category after its last detection, or -1 when it has no ground truth in the range.</summary>
     public double Recall(long categoryId, int iouIndex, AreaRange area = AreaRange.All, int maxDetections = 100) =>
-        _recall[RecallSlice(CategoryIndex(categoryId), area, LimitIndex(maxDetections)).Start + CheckIou(iouIndex)];
+        RecallBlock(CategoryIndex(categoryId), area, LimitIndex(maxDetections))[CheckIou(iouIndex)];
 
-    /// <summary>Means in the reference evaluator's <c>summarize()</c> order.</summary>
-    private CocoStats Summarize()
-    {
-        int last = LimitCount - 1;
-        double Ap(AreaRange area, int? iou = null) => MeanOverCategories(_precision, k => PrecisionSlice(k, area, last), iou, RecallCount);
-        double Ar(AreaRange area, int limit) => MeanOverCategories(_recall, k => RecallSlice(k, area, limit), null, 1);
-        return new CocoStats(
-            AP: Ap(AreaRange.All), AP50: Ap(AreaRange.All, CocoEvalParameters.Iou50), AP75: Ap(AreaRange.All, CocoEvalParameters.Iou75),
-            APs: Ap(AreaRange.Small), APm: Ap(AreaRange.Medium), APl: Ap(AreaRange.Large),
-            AR1: Ar(AreaRange.All, 0), AR10: Ar(AreaRange.All, 1), AR100: Ar(AreaRange.All, last),
-            ARs: Ar(AreaRange.Small, last), ARm: Ar(AreaRange.Medium, last), ARl: Ar(AreaRange.Large, last));
-    }
+    /// <summary>The twelve means in the reference evaluator's <c>summarize()</c> order.</summary>
+    private CocoStats Summarize() => new(
+        AP: MeanPrecision(AreaRange.All), AP50: MeanPrecision(AreaRange.All, CocoEvalParameters.Iou50), AP75: MeanPrecision(AreaRange.All, CocoEvalParameters.Iou75),
+        APs: MeanPrecision(AreaRange.Small), APm: MeanPrecision(AreaRange.Medium), APl: MeanPrecision(AreaRange.Large),
+        AR1: MeanRecall(AreaRange.All, limit: 0), AR10: MeanRecall(AreaRange.All, limit: 1), AR100: MeanRecall(AreaRange.All, LastLimit),
+        ARs: MeanRecall(AreaRange.Small, LastLimit), ARm: MeanRecall(AreaRange.Medium, LastLimit), ARl: MeanRecall(AreaRange.Large, LastLimit));
 
-    /// <summary>Mean of the defined (&gt; -1) values of every category's slice, optionally at one IoU threshold only; -1 if none is defined.</summary>
-    private double MeanOverCategories(double[] values, Func<int, (int Start, int Length)> slice, int? iou, int perIou)
+    /// <summary>Mean interpolated precision at 100 detections over categories, recall thresholds and all IoU thresholds or one.</summary>
+    private double MeanPrecision(AreaRange area, int? iouIndex = null)
     {
-        double sum = 0;
-        long count = 0;
+        var mean = new DefinedMean();
         for (int k = 0; k < CategoryIds.Count; k++)
         {
-            var (start, length) = slice(k);
-            if (iou is int t) (start, length) = (start + t * perIou, perIou);
-            foreach (double value in values.AsSpan(start, length))
-                if (value > -1) (sum, count) = (sum + value, count + 1);
+            var block = PrecisionBlock(k, area, LastLimit);
+            mean.Add(iouIndex is int t ? block.Slice(t * RecallCount, RecallCount) : block);
         }
-        return count == 0 ? -1 : sum / count;
+        return mean.Value;
     }
 
-    private static double MeanDefined(double[] values, (int Start, int Length) slice)
+    /// <summary>Mean final recall over categories and IoU thresholds.</summary>
+    private double MeanRecall(AreaRange area, int limit)
     {
-        double sum = 0;
-        int count = 0;
-        foreach (double value in values.AsSpan(slice.Start, slice.Length))
-            if (value > -1) (sum, count) = (sum + value, count + 1);
-        return count == 0 ? -1 : sum / count;
+        var mean = new DefinedMean();
+        for (int k = 0; k < CategoryIds.Count; k++) mean.Add(RecallBlock(k, area, limit));
+        return mean.Value;
     }
 
-    /// <summary>Where the [T, R] block of (category k, area, limit) starts in the flat precision array.</summary>
-    private static (int Start, int Length) PrecisionSlice(int k, AreaRange area, int limit) =>
-        ((((k * AreaCount) + (int)area) * LimitCount + limit) * IouCount * RecallCount, IouCount * RecallCount);
+    /// <summary>Precision of (category k, area, limit), [T, R].</summary>
+    private ReadOnlySpan<double> PrecisionBlock(int k, AreaRange area, int limit) =>
+        _precision.AsSpan(PrecisionOffset(k, (int)area, limit, 0), IouCount * RecallCount);
 
-    /// <summary>Where the [T] block of (category k, area, limit) starts in the flat recall array.</summary>
-    private static (int Start, int Length) RecallSlice(int k, AreaRange area, int limit) =>
-        ((((k * AreaCount) + (int)area) * LimitCount + limit) * IouCount, IouCount);
+    /// <summary>Recall of (category k, area, limit), [T].</summary>
+    private ReadOnlySpan<double> RecallBlock(int k, AreaRange area, int limit) =>
+        _recall.AsSpan(RecallOffset(k, (int)area, limit, 0), IouCount);
 
     private int CategoryIndex(long categoryId) => _categoryIndex.TryGetValue(categoryId, out int k)
         ? k
@@ -156,15 +139,43 @@ public sealed class CocoEvaluation
         ? iouIndex
         : throw new ArgumentOutOfRangeException(nameof(iouIndex), iouIndex, $"must be 0..{IouCount - 1}");
 
-    /// <summary>Flat index of one precision value; used by the evaluator that fills the array.</summary>
+    /// <summary>Flat index of precision [k, area, limit, iou, 0]; used by the evaluator that fills the array.</summary>
     internal static int PrecisionOffset(int k, int area, int limit, int iou) =>
         ((((k * AreaCount) + area) * LimitCount + limit) * IouCount + iou) * RecallCount;
 
-    /// <summary>Flat index of one recall value; used by the evaluator that fills the array.</summary>
+    /// <summary>Flat index of recall [k, area, limit, iou]; used by the evaluator that fills the array.</summary>
     internal static int RecallOffset(int k, int area, int limit, int iou) =>
         (((k * AreaCount) + area) * LimitCount + limit) * IouCount + iou;
 
     internal static int PrecisionLength(int categories) => categories * AreaCount * LimitCount * IouCount * RecallCount;
 
     internal static int RecallLength(int categories) => categories * AreaCount * LimitCount * IouCount;
+
+    /// <summary>The mean of the values that are defined (not -1), as the reference's <c>mean(s[s &gt; -1])</c>; -1 when none is.</summary>
+    private struct DefinedMean
+    {
+        private double _sum;
+        private long _count;
+
+        public static double Of(ReadOnlySpan<double> values)
+        {
+            var mean = new DefinedMean();
+            mean.Add(values);
+            return mean.Value;
+        }
+
+        public void Add(double value)
+        {
+            if (value <= -1) return;
+            _sum += value;
+            _count++;
+        }
+
+        public void Add(ReadOnlySpan<double> values)
+        {
+            foreach (double value in values) Add(value);
+        }
+
+        public readonly double Value => _count == 0 ? -1 : _sum / _count;
+    }
 }
