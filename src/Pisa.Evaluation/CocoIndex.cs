@@ -121,7 +121,10 @@ internal sealed class CocoIndex
         return (ids, index);
     }
 
-    /// <summary>A box must be four finite numbers with width and height &gt;= 0 (zero-size boxes overlap nothing).</summary>
+    /// <summary>
+    /// A box must be four finite numbers with width and height &gt;= 0 (zero-size boxes overlap nothing) whose corners
+    /// and area are finite too.
+    /// </summary>
     private static void CheckBox(double[]? box, string source, string entry)
     {
         if (box is not { Length: 4 })
@@ -131,6 +134,9 @@ internal sealed class CocoIndex
                 throw new CocoFormatException(source, $"{entry}: bbox [{string.Join(", ", box)}] holds a value that is not a finite number");
         if (box[2] < 0) throw new CocoFormatException(source, $"{entry}: bbox width {box[2]} is negative");
         if (box[3] < 0) throw new CocoFormatException(source, $"{entry}: bbox height {box[3]} is negative");
+        // Overflowing corners or area would turn overlaps into NaN, which would then compare as a match.
+        if (!double.IsFinite(box[0] + box[2]) || !double.IsFinite(box[1] + box[3]) || !double.IsFinite(box[2] * box[3]))
+            throw new CocoFormatException(source, $"{entry}: bbox [{string.Join(", ", box)}] is too large to evaluate");
     }
 
     /// <summary>

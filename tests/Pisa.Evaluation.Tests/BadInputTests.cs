@@ -135,6 +135,10 @@ public sealed class BadInputTests : IDisposable
         AssertDetectionsError($"[{Detection.Replace("[10,10,50,50]", "[10,\"NaN\",50,50]")}]", "entry 0 of the list", "not a finite number");
 
     [Fact]
+    public void Detection_whose_area_overflows() =>
+        AssertDetectionsError($"[{Detection.Replace("[10,10,50,50]", "[10,10,1e200,1e200]")}]", "entry 0 of the list", "too large");
+
+    [Fact]
     public void Detection_without_a_score() =>
         AssertDetectionsError($"[{Detection},\n{Detection.Replace(",\"score\":0.9", "")}]", "score", "line 2");
 
