@@ -21,7 +21,7 @@ public class OwnCasesTests
                 Assert.True(File.Exists(Path.Combine(folder, file)), $"{name}/{file} is missing");
             Assert.Contains($"## `{name}`", readme);
         }
-        Assert.Equal(9, Cases.Count);
+        Assert.Equal(10, Cases.Count);
     }
 
     [Theory]
