@@ -58,49 +58,56 @@ internal sealed class CocoIndex
         var (imageIds, imageIndex) = AscendingIds(groundTruth.Images.Count, i => groundTruth.Images[i]?.Id, "images", groundTruthName);
         var (categoryIds, categoryIndex) = AscendingIds(groundTruth.Categories.Count, i => groundTruth.Categories[i]?.Id, "categories", groundTruthName);
 
-        var annotationImage = new int[annotations.Count];
-        var annotationCategory = new int[annotations.Count];
-        var annotationRow = new Dictionary<long, int>(annotations.Count);
-        for (int i = 0; i < annotations.Count; i++)
-        {
-            var annotation = annotations[i] ?? throw new CocoFormatException(groundTruthName, $"annotations[{i}] is null");
-            string entry = $"annotations[{i}] (id {annotation.Id})";
-            if (!annotationRow.TryAdd(annotation.Id, i))
-                throw new CocoFormatException(groundTruthName, $"{entry}: annotation id {annotation.Id} is also used by annotations[{annotationRow[annotation.Id]}]");
-            annotationImage[i] = imageIndex.TryGetValue(annotation.ImageId, out int image)
-                ? image
-                : throw new CocoFormatException(groundTruthName, $"{entry}: image_id {annotation.ImageId} is not in \"images\"");
-            annotationCategory[i] = categoryIndex.TryGetValue(annotation.CategoryId, out int category)
-                ? category
-                : throw new CocoFormatException(groundTruthName, $"{entry}: category_id {annotation.CategoryId} is not in \"categories\"");
-            CheckBox(annotation.Bbox, groundTruthName, entry);
-            if (!double.IsFinite(annotation.Area) || annotation.Area < 0)
-                throw new CocoFormatException(groundTruthName, $"{entry}: area {annotation.Area} must be a finite number >= 0");
-            if (annotation.IsCrowd is not (0 or 1))
-                throw new CocoFormatException(groundTruthName, $"{entry}: iscrowd {annotation.IsCrowd} must be 0 or 1");
-        }
-
-        var detectionImage = new int[detections.Count];
-        var detectionCategory = new int[detections.Count];
-        for (int i = 0; i < detections.Count; i++)
-        {
-            var detection = detections[i] ?? throw new CocoFormatException(detectionsName, $"entry {i} of the list is null");
-            string entry = $"entry {i} of the list (image_id {detection.ImageId}, category_id {detection.CategoryId})";
-            detectionImage[i] = imageIndex.TryGetValue(detection.ImageId, out int image)
-                ? image
-                : throw new CocoFormatException(detectionsName, $"{entry}: image_id {detection.ImageId} is not an image of the ground truth {groundTruthName}");
-            detectionCategory[i] = categoryIndex.TryGetValue(detection.CategoryId, out int category)
-                ? category
-                : throw new CocoFormatException(detectionsName, $"{entry}: category_id {detection.CategoryId} is not a category of the ground truth {groundTruthName}");
-            CheckBox(detection.Bbox, detectionsName, entry);
-            if (!double.IsFinite(detection.Score))
-                throw new CocoFormatException(detectionsName, $"{entry}: score {detection.Score} is not a finite number");
-        }
-
+        var (annotationImage, annotationCategory) = IndexAnnotations(annotations, imageIndex, categoryIndex, groundTruthName);
+        var (detectionImage, detectionCategory) = IndexDetections(detections, imageIndex, categoryIndex, detectionsName, groundTruthName);
         int[] annotationOrder = GroupByCategoryThenImage(FileOrder(annotations.Count), annotationImage, annotationCategory, imageIds.Length, categoryIds.Length);
         int[] detectionOrder = GroupByCategoryThenImage(ScoreOrder(detections), detectionImage, detectionCategory, imageIds.Length, categoryIds.Length);
         return new CocoIndex(imageIds, categoryIds, annotationImage, annotationCategory, annotationOrder,
             detectionImage, detectionCategory, detectionOrder);
+    }
+
+    /// <summary>Image and category index of each annotation, [annotations] each, after checking every annotation.</summary>
+    private static (int[] Image, int[] Category) IndexAnnotations(IReadOnlyList<CocoAnnotation> annotations,
+        Dictionary<long, int> imageIndex, Dictionary<long, int> categoryIndex, string source)
+    {
+        var image = new int[annotations.Count];
+        var category = new int[annotations.Count];
+        var rowOfId = new Dictionary<long, int>(annotations.Count);
+        for (int i = 0; i < annotations.Count; i++)
+        {
+            var annotation = annotations[i] ?? throw new CocoFormatException(source, $"annotations[{i}] is null");
+            // The entry's name is only built for an error message: no allocation per annotation.
+            string? problem =
+                !rowOfId.TryAdd(annotation.Id, i) ? $"annotation id {annotation.Id} is also used by annotations[{rowOfId[annotation.Id]}]"
+                : !imageIndex.TryGetValue(annotation.ImageId, out image[i]) ? $"image_id {annotation.ImageId} is not in \"images\""
+                : !categoryIndex.TryGetValue(annotation.CategoryId, out category[i]) ? $"category_id {annotation.CategoryId} is not in \"categories\""
+                : BoxProblem(annotation.Bbox)
+                ?? (!double.IsFinite(annotation.Area) || annotation.Area < 0 ? $"area {annotation.Area} must be a finite number >= 0"
+                : annotation.IsCrowd is not (0 or 1) ? $"iscrowd {annotation.IsCrowd} must be 0 or 1"
+                : null);
+            if (problem is not null) throw new CocoFormatException(source, $"annotations[{i}] (id {annotation.Id}): {problem}");
+        }
+        return (image, category);
+    }
+
+    /// <summary>Image and category index of each detection, [detections] each, after checking every detection.</summary>
+    private static (int[] Image, int[] Category) IndexDetections(IReadOnlyList<CocoDetection> detections,
+        Dictionary<long, int> imageIndex, Dictionary<long, int> categoryIndex, string source, string groundTruthName)
+    {
+        var image = new int[detections.Count];
+        var category = new int[detections.Count];
+        for (int i = 0; i < detections.Count; i++)
+        {
+            var detection = detections[i] ?? throw new CocoFormatException(source, $"entry {i} of the list is null");
+            string? problem =
+                !imageIndex.TryGetValue(detection.ImageId, out image[i]) ? $"image_id {detection.ImageId} is not an image of the ground truth {groundTruthName}"
+                : !categoryIndex.TryGetValue(detection.CategoryId, out category[i]) ? $"category_id {detection.CategoryId} is not a category of the ground truth {groundTruthName}"
+                : BoxProblem(detection.Bbox)
+                ?? (!double.IsFinite(detection.Score) ? $"score {detection.Score} is not a finite number" : null);
+            if (problem is not null)
+                throw new CocoFormatException(source, $"entry {i} of the list (image_id {detection.ImageId}, category_id {detection.CategoryId}): {problem}");
+        }
+        return (image, category);
     }
 
     /// <summary>The ids of a list sorted ascending, and the map id → position in that sorted order; duplicates are errors.</summary>
@@ -122,21 +129,20 @@ internal sealed class CocoIndex
     }
 
     /// <summary>
-    /// A box must be four finite numbers with width and height &gt;= 0 (zero-size boxes overlap nothing) whose corners
-    /// and area are finite too.
+    /// What is wrong with a box, or null: it must be four finite numbers with width and height &gt;= 0 (zero-size boxes
+    /// overlap nothing) whose corners and area are finite too.
     /// </summary>
-    private static void CheckBox(double[]? box, string source, string entry)
+    private static string? BoxProblem(double[]? box)
     {
-        if (box is not { Length: 4 })
-            throw new CocoFormatException(source, $"{entry}: \"bbox\" must be [x, y, w, h]");
-        foreach (double value in box)
-            if (!double.IsFinite(value))
-                throw new CocoFormatException(source, $"{entry}: bbox [{string.Join(", ", box)}] holds a value that is not a finite number");
-        if (box[2] < 0) throw new CocoFormatException(source, $"{entry}: bbox width {box[2]} is negative");
-        if (box[3] < 0) throw new CocoFormatException(source, $"{entry}: bbox height {box[3]} is negative");
+        if (box is not { Length: 4 }) return "\"bbox\" must be [x, y, w, h]";
+        if (!double.IsFinite(box[0]) || !double.IsFinite(box[1]) || !double.IsFinite(box[2]) || !double.IsFinite(box[3]))
+            return $"bbox [{string.Join(", ", box)}] holds a value that is not a finite number";
+        if (box[2] < 0) return $"bbox width {box[2]} is negative";
+        if (box[3] < 0) return $"bbox height {box[3]} is negative";
         // Overflowing corners or area would turn overlaps into NaN, which would then compare as a match.
         if (!double.IsFinite(box[0] + box[2]) || !double.IsFinite(box[1] + box[3]) || !double.IsFinite(box[2] * box[3]))
-            throw new CocoFormatException(source, $"{entry}: bbox [{string.Join(", ", box)}] is too large to evaluate");
+            return $"bbox [{string.Join(", ", box)}] is too large to evaluate";
+        return null;
     }
 
     /// <summary>
