@@ -110,6 +110,14 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
+    public void Data_without_a_run_is_a_user_error()
+    {
+        var (code, _, error) = Pisa("eval", "--data", "somewhere", "--gt", SharedCase("tiny-perfect", "instances.json"), "--detections", SharedCase("tiny-perfect", "detections.json"));
+        Assert.Equal(PisaApp.UserError, code);
+        Assert.Contains("--data", error);
+    }
+
+    [Fact]
     public void Evaluating_a_run_is_left_to_the_runner_and_says_so()
     {
         var (code, _, error) = Pisa("eval", "runs/some-run");

@@ -53,6 +53,8 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             Console.Error.WriteLine("pisa eval <run-or-checkpoint>: not built yet in this version (use --gt FILE --detections FILE to evaluate a results file).");
             return PisaApp.UserError;
         }
+        if (settings.Data is not null)
+            throw new PisaUserException("pisa eval: --data applies to a run or checkpoint; a results file is evaluated against --gt.");
         if (settings.GroundTruth is null || settings.Detections is null)
             throw new PisaUserException("pisa eval: evaluating a results file needs both --gt FILE and --detections FILE (see 'pisa eval --help').");
         return EvaluateFiles(settings.GroundTruth, settings.Detections, settings.Json);
