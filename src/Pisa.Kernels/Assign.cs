@@ -31,6 +31,7 @@ public static class Assign
     {
         using var scope = NewDisposeScope();
         long g = overlaps.shape[1];
+        if (g == 0) return NoGts(overlaps, candidateMask);
         // Padding overlaps -1 so it never wins a max, never matches a gt's best and is never "in [0, neg)".
         var pairValid = gtMask.unsqueeze(-1) & candidateMask.unsqueeze(-2);
         var masked = where(pairValid, overlaps, full_like(overlaps, -1.0));
@@ -66,6 +67,15 @@ public static class Assign
         var labels = gtLabels.gather(1, (gtInds - 1).clamp_min(0));
         labels = where(gtInds > 0, labels, full_like(labels, -1L));
         return new AssignResult(gtInds.MoveToOuterDisposeScope(), maxOverlaps.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>No gt slots at all (a static shape): every real candidate is negative with max IoU 0.</summary>
+    private static AssignResult NoGts(Tensor overlaps, Tensor candidateMask)
+    {
+        var gtInds = where(candidateMask, zeros_like(candidateMask, ScalarType.Int64), full_like(candidateMask, -1L, ScalarType.Int64));
+        var maxOverlaps = zeros(candidateMask.shape, overlaps.dtype, overlaps.device);
+        return new AssignResult(gtInds.MoveToOuterDisposeScope(), maxOverlaps.MoveToOuterDisposeScope(),
+            full_like(gtInds, -1L).MoveToOuterDisposeScope());
     }
 
     /// <summary>The lowest index along <paramref name="dim"/> where <paramref name="values"/> equals <paramref name="max"/> (ties to the lower index).</summary>

@@ -111,7 +111,7 @@ public static class Nms
         long b = sortedBoxes.shape[0], n = sortedBoxes.shape[1];
         if (n == 0) return;
         long words = (n + 63) / 64;
-        long rowsPerTile = Math.Clamp(TileElements / Math.Max(1, b * n), 64, n);
+        long rowsPerTile = Math.Max(64, TileElements / Math.Max(1, b * n));
         rowsPerTile = (rowsPerTile + 63) / 64 * 64; // tiles start on a word boundary
         using var bitWeights = BitWeights(sortedBoxes.device);
         using var areas = Boxes.Area(sortedBoxes);
