@@ -83,7 +83,8 @@ public static class Assign
     {
         using var scope = NewDisposeScope();
         long size = values.shape[dim];
-        var shape = Enumerable.Repeat(1L, (int)values.dim()).ToArray();
+        var shape = new long[values.dim()];
+        Array.Fill(shape, 1L);
         shape[dim] = size;
         var index = arange(size, int64, values.device).view(shape);
         return where(values == max, index, full_like(index, size)).amin([dim]).MoveToOuterDisposeScope();

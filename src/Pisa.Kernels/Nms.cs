@@ -123,8 +123,7 @@ public static class Nms
             using (NewDisposeScope())
             {
                 using var tile = TileBits(sortedBoxes, areas, sortedValid, r0, r1, w0 * 64, iouThr, inclusive, bitWeights);
-                // The documented host transfer: one copy per tile.
-                bits = tile.cpu().data<long>().ToArray();
+                bits = tile.cpu().data<long>().ToArray(); // documented host transfer: one copy per tile
             }
             bool anyValidRow = false;
             long tileWords = words - w0;
@@ -156,8 +155,12 @@ public static class Nms
     }
 
     /// <summary>2^k for k = 0..63 as int64 (bit 63 is the sign bit), so summing set bits packs a word.</summary>
-    private static Tensor BitWeights(Device device) =>
-        tensor(Enumerable.Range(0, 64).Select(k => k == 63 ? long.MinValue : 1L << k).ToArray(), int64, device);
+    private static Tensor BitWeights(Device device)
+    {
+        var weights = new long[64];
+        for (int k = 0; k < 64; k++) weights[k] = 1L << k; // 1L << 63 is long.MinValue, the sign bit
+        return tensor(weights, int64, device);
+    }
 
     /// <summary>One image's greedy walk over its relation rows, tile after tile.</summary>
     private interface IRowWalk

@@ -70,16 +70,26 @@ public static class Reweight
         ReweightSettings settings, bool sigmoid, BoxLoss boxLoss, Tensor? avgFactor = null)
     {
         using var scope = NewDisposeScope();
+        var c = CarlWeights(clsScore, labels, numClasses, settings, sigmoid);
+        var boxLossPerRow = boxLoss.Compute(Boxes.DeltasOfClass(bboxPred, labels), bboxTargets).sum(-1);
+        var divisor = avgFactor ?? tensor((double)labels.shape[0], c.dtype, labels.device);
+        // Rows that are not positive multiply by c = 0, so the sum stays connected to the graph even without positives.
+        return ((c * boxLossPerRow).sum() / divisor).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>CARL's per-sample weights <c>c_i</c> (not detached), normalised to sum to the number of positives.</summary>
+    /// <param name="clsScore">[N, C+1] (softmax) or [N, C] (sigmoid).</param>
+    /// <param name="labels">[N] int64.</param>
+    /// <returns>[N], 0 for rows that are not positive.</returns>
+    public static Tensor CarlWeights(Tensor clsScore, Tensor labels, long numClasses, ReweightSettings settings, bool sigmoid)
+    {
+        using var scope = NewDisposeScope();
         var positive = (labels >= 0) & (labels < numClasses);
         var probabilities = sigmoid ? clsScore.sigmoid() : clsScore.softmax(-1);
         var gtClassScore = probabilities.gather(-1, labels.clamp(0, numClasses - 1).unsqueeze(-1)).squeeze(-1);
         var c = (settings.Bias + (1 - settings.Bias) * gtClassScore).pow(settings.K) * positive.to(gtClassScore.dtype);
         var numPositives = positive.sum(type: gtClassScore.dtype);
-        c = c * (numPositives / c.sum().clamp_min(1e-12));
-        var boxLossPerRow = boxLoss.Compute(Boxes.DeltasOfClass(bboxPred, labels), bboxTargets).sum(-1);
-        var divisor = avgFactor ?? tensor((double)labels.shape[0], gtClassScore.dtype, labels.device);
-        // Rows that are not positive multiply by c = 0, so the sum stays connected to the graph even without positives.
-        return ((c * boxLossPerRow).sum() / divisor).MoveToOuterDisposeScope();
+        return (c * (numPositives / c.sum().clamp_min(1e-12))).MoveToOuterDisposeScope();
     }
 
     /// <summary>
