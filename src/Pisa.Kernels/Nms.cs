@@ -105,50 +105,61 @@ public static class Nms
 
     private static Tensor Unsort(Tensor sortedValues, Tensor order) => zeros_like(sortedValues).scatter(1, order, sortedValues);
 
-    /// <summary>Computes the overlap bits tile by tile and hands each image's rows to its walker.</summary>
+    /// <summary>
+    /// Computes the overlap bits tile by tile and hands each image's rows to its walker. The first tile's transfer also
+    /// carries each image's number of valid boxes (they are a prefix in score order), so later tiles stop at the last
+    /// valid row and column instead of the padded width.
+    /// </summary>
     private static void WalkTiles(Tensor sortedBoxes, Tensor sortedValid, double iouThr, bool inclusive, IRowWalk[] walkers)
     {
         long b = sortedBoxes.shape[0], n = sortedBoxes.shape[1];
         if (n == 0) return;
-        long words = (n + 63) / 64;
         long rowsPerTile = Math.Max(64, TileElements / Math.Max(1, b * n));
         rowsPerTile = (rowsPerTile + 63) / 64 * 64; // tiles start on a word boundary
         using var bitWeights = BitWeights(sortedBoxes.device);
         using var areas = Boxes.Area(sortedBoxes);
-        for (long r0 = 0; r0 < n; r0 += rowsPerTile)
+        using var validCount = sortedValid.sum(1, type: ScalarType.Int64);
+        long end = n; // rows and columns past every image's valid prefix are padding
+        for (long r0 = 0; r0 < end; r0 += rowsPerTile)
         {
-            long r1 = Math.Min(n, r0 + rowsPerTile);
+            long r1 = Math.Min(end, r0 + rowsPerTile);
             long w0 = r0 / 64;
-            long[] bits;
+            long[] transfer;
             using (NewDisposeScope())
             {
-                using var tile = TileBits(sortedBoxes, areas, sortedValid, r0, r1, w0 * 64, iouThr, inclusive, bitWeights);
-                bits = tile.cpu().data<long>().ToArray(); // documented host transfer: one copy per tile
+                var tile = TileBits(sortedBoxes, areas, sortedValid, r0, r1, w0 * 64, end, iouThr, inclusive, bitWeights).flatten();
+                if (r0 == 0) tile = cat([validCount, tile]);
+                transfer = tile.cpu().data<long>().ToArray(); // documented host transfer: one copy per tile
             }
-            bool anyValidRow = false;
-            long tileWords = words - w0;
+            var bits = transfer.AsSpan();
+            if (r0 == 0)
+            {
+                end = 1;
+                for (int i = 0; i < b; i++) end = Math.Max(end, transfer[i]);
+                bits = bits[(int)b..];
+            }
+            long tileWords = ((r0 == 0 ? n : end) - w0 * 64 + 63) / 64;
             for (int i = 0; i < b; i++)
-                anyValidRow |= walkers[i].Walk(bits.AsSpan((int)(i * (r1 - r0) * tileWords), (int)((r1 - r0) * tileWords)), r0, r1, w0, tileWords);
-            if (!anyValidRow) break; // padding sorts last: nothing valid below
+                walkers[i].Walk(bits.Slice((int)(i * (r1 - r0) * tileWords), (int)((r1 - r0) * tileWords)), r0, r1, w0, tileWords);
         }
     }
 
-    /// <summary>Packed relation bits of rows [r0, r1) with columns [c0, N): bit j of row i set when j &gt; i, both valid, and
+    /// <summary>Packed relation bits of rows [r0, r1) with columns [c0, n): bit j of row i set when j &gt; i, both valid, and
     /// they overlap enough; the diagonal bit marks a valid row.</summary>
-    /// <returns>[B, r1-r0, ceil((N - c0)/64)] int64.</returns>
-    private static Tensor TileBits(Tensor boxes, Tensor areas, Tensor valid, long r0, long r1, long c0, double iouThr, bool inclusive, Tensor bitWeights)
+    /// <returns>[B, r1-r0, ceil((n - c0)/64)] int64.</returns>
+    private static Tensor TileBits(Tensor boxes, Tensor areas, Tensor valid, long r0, long r1, long c0, long n, double iouThr, bool inclusive, Tensor bitWeights)
     {
-        long b = boxes.shape[0], n = boxes.shape[1];
+        long b = boxes.shape[0];
         var rows = boxes[TensorIndex.Colon, TensorIndex.Slice(r0, r1)].unsqueeze(2);
-        var cols = boxes[TensorIndex.Colon, TensorIndex.Slice(c0)].unsqueeze(1);
+        var cols = boxes[TensorIndex.Colon, TensorIndex.Slice(c0, n)].unsqueeze(1);
         var inter = Boxes.Intersection(rows, cols);
         // The reference nms_match and NMS use no eps: a zero-area pair gives NaN and never compares true.
-        var iou = inter / (areas[TensorIndex.Colon, TensorIndex.Slice(r0, r1)].unsqueeze(2) + areas[TensorIndex.Colon, TensorIndex.Slice(c0)].unsqueeze(1) - inter);
+        var iou = inter / (areas[TensorIndex.Colon, TensorIndex.Slice(r0, r1)].unsqueeze(2) + areas[TensorIndex.Colon, TensorIndex.Slice(c0, n)].unsqueeze(1) - inter);
         var hit = inclusive ? iou >= iouThr : iou > iouThr;
         var rowIndex = arange(r0, r1, int64, boxes.device).view(1, -1, 1);
         var colIndex = arange(c0, n, int64, boxes.device).view(1, 1, -1);
         var rowValid = valid[TensorIndex.Colon, TensorIndex.Slice(r0, r1)].unsqueeze(2);
-        hit = (hit & (colIndex > rowIndex) & rowValid & valid[TensorIndex.Colon, TensorIndex.Slice(c0)].unsqueeze(1)) | ((colIndex == rowIndex) & rowValid);
+        hit = (hit & (colIndex > rowIndex) & rowValid & valid[TensorIndex.Colon, TensorIndex.Slice(c0, n)].unsqueeze(1)) | ((colIndex == rowIndex) & rowValid);
         long width = n - c0, tileWords = (width + 63) / 64;
         if (tileWords * 64 != width) hit = nn.functional.pad(hit, [0, tileWords * 64 - width]);
         return (hit.view(b, r1 - r0, tileWords, 64).to(int64) * bitWeights).sum(-1);
@@ -165,8 +176,8 @@ public static class Nms
     /// <summary>One image's greedy walk over its relation rows, tile after tile.</summary>
     private interface IRowWalk
     {
-        /// <summary>Walks rows [r0, r1) of this image's tile; returns whether any of them was valid.</summary>
-        bool Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords);
+        /// <summary>Walks rows [r0, r1) of this image's tile (a valid row has its diagonal bit set).</summary>
+        void Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords);
     }
 
     /// <summary>nms_match: an unsuppressed valid row opens a group and takes every later unsuppressed overlapping box.</summary>
@@ -175,17 +186,15 @@ public static class Nms
         private readonly ulong[] _suppressed = new ulong[(n + 63) / 64];
         private long _groups;
 
-        public bool Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords)
+        public void Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords)
         {
             var groupSpan = group.Span;
             var positionSpan = position.Span;
-            bool anyValid = false;
             for (long i = r0; i < r1; i++)
             {
                 var row = tile.Slice((int)((i - r0) * tileWords), (int)tileWords);
                 ulong self = 1UL << (int)(i & 63);
                 if (((ulong)row[(int)(i / 64 - w0)] & self) == 0) continue; // padding
-                anyValid = true;
                 if ((_suppressed[i / 64] & self) != 0) continue;
                 long g = _groups++;
                 groupSpan[(int)i] = g;
@@ -204,7 +213,6 @@ public static class Nms
                     }
                 }
             }
-            return anyValid;
         }
     }
 
@@ -213,22 +221,19 @@ public static class Nms
     {
         private readonly ulong[] _suppressed = new ulong[(n + 63) / 64];
 
-        public bool Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords)
+        public void Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords)
         {
             var keepSpan = keep.Span;
-            bool anyValid = false;
             for (long i = r0; i < r1; i++)
             {
                 var row = tile.Slice((int)((i - r0) * tileWords), (int)tileWords);
                 ulong self = 1UL << (int)(i & 63);
                 if (((ulong)row[(int)(i / 64 - w0)] & self) == 0) continue;
-                anyValid = true;
                 if ((_suppressed[i / 64] & self) != 0) continue;
                 keepSpan[(int)i] = true;
                 for (long w = i / 64; w < w0 + tileWords; w++)
                     _suppressed[w] |= (ulong)row[(int)(w - w0)];
             }
-            return anyValid;
         }
     }
 }

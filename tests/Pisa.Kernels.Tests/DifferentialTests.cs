@@ -63,6 +63,39 @@ public class DifferentialTests
     }
 
     [Fact]
+    public void Nms_match_over_padded_images_groups_only_the_valid_boxes_of_each_image()
+    {
+        // Two images of 4,000 slots, about 60 % valid: several row tiles, and the later ones stop at the valid prefix.
+        const int n = 4000;
+        var random = new Random(34);
+        var boxes = new float[2 * n * 4];
+        var scores = new float[2 * n];
+        var valid = new bool[2 * n];
+        for (int i = 0; i < 2 * n; i++)
+        {
+            float x = random.Next(0, 300), y = random.Next(0, 300), w = random.Next(1, 60), h = random.Next(1, 60);
+            new[] { x, y, x + w, y + h }.CopyTo(boxes, i * 4);
+            scores[i] = random.Next(1, 1_000_000) / 1e6f;
+            valid[i] = random.NextDouble() < 0.6;
+        }
+        var match = Nms.Match(tensor(boxes, [2, n, 4]), tensor(scores, [2, n]), tensor(valid, [2, n]), 0.5);
+        for (int b = 0; b < 2; b++)
+        {
+            var kept = Enumerable.Range(b * n, n).Where(i => valid[i]).ToArray();
+            var expected = Port.NmsMatch(kept.Select(i => boxes.AsSpan(i * 4, 4).ToArray()).ToArray(), kept.Select(i => scores[i]).ToArray(), 0.5);
+            var group = match.Group[b].data<long>().ToArray();
+            var position = match.PositionInGroup[b].data<long>().ToArray();
+            Assert.All(Enumerable.Range(0, n).Where(i => !valid[b * n + i]), i => Assert.Equal(-1, group[i]));
+            for (int g = 0; g < expected.Count; g++)
+                for (int j = 0; j < expected[g].Length; j++)
+                {
+                    int slot = kept[expected[g][j]] - b * n;
+                    Assert.Equal((g, j), (group[slot], position[slot]));
+                }
+        }
+    }
+
+    [Fact]
     public void Batched_nms_never_lets_two_categories_suppress_each_other()
     {
         // Two identical boxes of different categories both stay; a third, same category as the first, is suppressed.
