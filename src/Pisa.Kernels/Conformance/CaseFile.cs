@@ -37,7 +37,8 @@ public sealed record ConformanceCase(
     public const double DefaultRtol = 1e-4, DefaultAtol = 1e-5;
 
     /// <summary>Reads a case file; throws <see cref="MalformedCaseException"/> with the reason when it is not a valid case.</summary>
-    public static ConformanceCase Read(string file)
+    /// <param name="requireOutputs">false for input-only files in the same layout (the benchmark workload).</param>
+    public static ConformanceCase Read(string file, bool requireOutputs = true)
     {
         JsonDocument document;
         try { document = JsonDocument.Parse(System.IO.File.ReadAllText(file)); }
@@ -53,7 +54,7 @@ public sealed record ConformanceCase(
             var parameters = root.TryGetProperty("params", out var p) ? p.Clone() : JsonDocument.Parse("{}").RootElement.Clone();
             if (parameters.ValueKind != JsonValueKind.Object) throw new MalformedCaseException("'params' is not an object");
             var inputs = ReadMap(root, "inputs", required: true, (key, e) => ReadArray($"inputs.{key}", e));
-            var outputs = ReadMap(root, "outputs", required: true, ReadExpected);
+            var outputs = ReadMap(root, "outputs", requireOutputs, ReadExpected);
             double rtol = DefaultRtol, atol = DefaultAtol;
             if (root.TryGetProperty("tolerance", out var t))
             {

@@ -40,9 +40,10 @@ public sealed record TwoStageSampleInput(Tensor Proposals, Tensor ProposalMask, 
 /// <param name="BboxTargets">[B*S, 4] encoded deltas for positives, 0 elsewhere.</param>
 /// <param name="BboxWeights">[B*S, 4]: 1 for positives, 0 elsewhere.</param>
 /// <param name="PosGtIds">[B*S] int64 batch-unique gt id of positives (quirk Q3 decides how), -1 elsewhere.</param>
+/// <param name="CandidateIndex">[B*S] int64: which candidate slot of its image each sample is (lets a caller reuse per-candidate outputs).</param>
 /// <param name="NumClasses">C.</param>
 public sealed record TwoStageSample(Tensor Rois, Tensor Valid, Tensor Labels, Tensor LabelWeights, Tensor BboxTargets, Tensor BboxWeights,
-    Tensor PosGtIds, int NumClasses)
+    Tensor PosGtIds, Tensor CandidateIndex, int NumClasses)
 {
     /// <summary>[] the number of real samples (the two-stage box loss and CARL divide by it).</summary>
     public Tensor SampleCount() => Valid.sum(type: ScalarType.Float32);

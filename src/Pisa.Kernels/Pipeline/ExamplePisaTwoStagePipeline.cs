@@ -33,7 +33,7 @@ public sealed class ExamplePisaTwoStagePipeline : ISamplePipeline
         // Targets: pack 512 slots per image, positives first, negatives in HLR order with their ISR-N weights.
         var sample = PipelineSteps.PackSamples(input, candidates, positives, negatives.Selected, SamplesPerImage, Means, Stds, Mode,
             negatives.Order, negatives.Weights, negatives.HasWeights);
-        return Detach(sample);
+        return KeepForCaller(sample);
     }
 
     /// <inheritdoc />
@@ -42,7 +42,9 @@ public sealed class ExamplePisaTwoStagePipeline : ISamplePipeline
         PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred, new BoxLoss(BoxLossKind.SmoothL1, Beta: 1.0), new ReweightSettings(2, 0),
             new ReweightSettings(1, 0.2), Means, Stds, Mode);
 
-    private static TwoStageSample Detach(TwoStageSample s) => new(
+    /// <summary>Moves the sample's tensors out of this method's dispose scope, to the caller's.</summary>
+    private static TwoStageSample KeepForCaller(TwoStageSample s) => new(
         s.Rois.MoveToOuterDisposeScope(), s.Valid.MoveToOuterDisposeScope(), s.Labels.MoveToOuterDisposeScope(), s.LabelWeights.MoveToOuterDisposeScope(),
-        s.BboxTargets.MoveToOuterDisposeScope(), s.BboxWeights.MoveToOuterDisposeScope(), s.PosGtIds.MoveToOuterDisposeScope(), s.NumClasses);
+        s.BboxTargets.MoveToOuterDisposeScope(), s.BboxWeights.MoveToOuterDisposeScope(), s.PosGtIds.MoveToOuterDisposeScope(),
+        s.CandidateIndex.MoveToOuterDisposeScope(), s.NumClasses);
 }

@@ -87,7 +87,7 @@ public static class PipelineSteps
         return new TwoStageSample(
             ToRois(boxes).MoveToOuterDisposeScope(), valid.flatten().MoveToOuterDisposeScope(), labels.flatten().MoveToOuterDisposeScope(),
             labelWeights.flatten().MoveToOuterDisposeScope(), targets.view(-1, 4).MoveToOuterDisposeScope(), bboxWeights.reshape(-1, 4).MoveToOuterDisposeScope(),
-            gtIds.flatten().MoveToOuterDisposeScope(), input.NumClasses);
+            gtIds.flatten().MoveToOuterDisposeScope(), order.flatten().MoveToOuterDisposeScope(), input.NumClasses);
     }
 
     /// <summary>
