@@ -12,41 +12,35 @@ public sealed record NmsMatchResult(Tensor Group, Tensor PositionInGroup);
 /// <summary>
 /// Exact greedy NMS and <c>nms_match</c> (ALGORITHMS.md, Score-HLR), batched over padded images.
 /// <para>
-/// Greedy suppression is sequential by nature, so this is the one place in the kernels that talks to the host:
-/// the pairwise "overlaps enough" relation is computed on the boxes' device in row tiles, packed 64 pairs to a
-/// word, and copied to the host once per tile; the greedy walk then runs over the bits in C#. One tile covers
-/// the whole batch up to <see cref="TileElements"/> pairs (about 2,000 boxes per image for 2 images), so a typical
-/// step makes exactly one transfer; bigger inputs stream row tiles to bound memory (no N×N float matrix ever),
-/// and stop as soon as the rows left are all padding. The walk's results go back to the device in one copy.
+/// Greedy suppression is sequential by nature, so this is the one place in the kernels that talks to the host, once
+/// per call: the boxes are sorted by score on their device and copied to the host in one transfer (with each image's
+/// number of valid boxes, which sort first); the greedy walk runs in C# over the valid prefix, testing an opener only
+/// against the boxes still unsuppressed (so the work is about groups × boxes, not boxes², and no N×N matrix is ever
+/// built); the result goes back to the device in one copy. IoU is computed in float32 exactly as the reference does,
+/// without eps, so zero-area pairs (NaN) never group or suppress.
 /// </para>
 /// </summary>
 public static class Nms
 {
-    /// <summary>Pairs per tile (B × rows × columns); bounds the IoU temporaries to ~32 MB.</summary>
-    public const long TileElements = 1L << 23;
-
     /// <summary>Groups boxes like the reference <c>nms_match</c>: in descending score, an unsuppressed box opens a group and takes
-    /// every later unsuppressed box with IoU &gt;= <paramref name="iouThr"/> (IoU without eps: zero-area pairs never group).</summary>
+    /// every later unsuppressed box with IoU &gt;= <paramref name="iouThr"/>.</summary>
     /// <param name="boxes">[B, N, 4].</param>
     /// <param name="scores">[B, N].</param>
     /// <param name="valid">[B, N] bool: boxes that take part.</param>
     public static NmsMatchResult Match(Tensor boxes, Tensor scores, Tensor valid, double iouThr)
     {
         using var scope = NewDisposeScope();
-        var (order, sortedBoxes, sortedValid) = SortByScore(boxes, scores, valid);
+        var (order, host) = SortedOnHost(boxes, scores, valid);
         long b = boxes.shape[0], n = boxes.shape[1];
         var group = new long[b * n];
         var position = new long[b * n];
         Array.Fill(group, -1L);
         Array.Fill(position, -1L);
-        var walkers = new MatchWalk[b];
-        for (int i = 0; i < b; i++) walkers[i] = new MatchWalk(n, group.AsMemory((int)(i * n), (int)n), position.AsMemory((int)(i * n), (int)n));
-        WalkTiles(sortedBoxes, sortedValid, iouThr, inclusive: true, walkers);
-        var sortedGroup = tensor(group, [b, n], int64, boxes.device);
-        var sortedPosition = tensor(position, [b, n], int64, boxes.device);
+        for (int i = 0; i < b; i++) // the documented host walk, image by image
+            GreedyWalk(host.Image(i), (float)iouThr, inclusive: true, group.AsSpan((int)(i * n), (int)n), position.AsSpan((int)(i * n), (int)n));
         return new NmsMatchResult(
-            Unsort(sortedGroup, order).MoveToOuterDisposeScope(),
-            Unsort(sortedPosition, order).MoveToOuterDisposeScope());
+            Unsort(tensor(group, [b, n], int64, boxes.device), order).MoveToOuterDisposeScope(),
+            Unsort(tensor(position, [b, n], int64, boxes.device), order).MoveToOuterDisposeScope());
     }
 
     /// <summary>Greedy NMS per image: keep a box unless a kept, higher-scored box overlaps it with IoU &gt; <paramref name="iouThr"/>.</summary>
@@ -57,14 +51,16 @@ public static class Nms
     public static Tensor KeepMask(Tensor boxes, Tensor scores, Tensor valid, double iouThr)
     {
         using var scope = NewDisposeScope();
-        var (order, sortedBoxes, sortedValid) = SortByScore(boxes, scores, valid);
+        var (order, host) = SortedOnHost(boxes, scores, valid);
         long b = boxes.shape[0], n = boxes.shape[1];
-        var keep = new bool[b * n];
-        var walkers = new KeepWalk[b];
-        for (int i = 0; i < b; i++) walkers[i] = new KeepWalk(n, keep.AsMemory((int)(i * n), (int)n));
-        WalkTiles(sortedBoxes, sortedValid, iouThr, inclusive: false, walkers);
-        var sortedKeep = tensor(keep, [b, n], device: boxes.device);
-        return Unsort(sortedKeep, order).MoveToOuterDisposeScope();
+        var group = new long[b * n];
+        Array.Fill(group, -1L);
+        for (int i = 0; i < b; i++)
+            GreedyWalk(host.Image(i), (float)iouThr, inclusive: false, group.AsSpan((int)(i * n), (int)n), default);
+        // A kept box is an opener: position 0 of its own group; suppressed boxes joined a group; padding has none.
+        var keptSorted = new bool[b * n];
+        for (int i = 0; i < b; i++) MarkOpeners(group.AsSpan((int)(i * n), (int)n), keptSorted.AsSpan((int)(i * n), (int)n));
+        return Unsort(tensor(keptSorted, [b, n], device: boxes.device), order).MoveToOuterDisposeScope();
     }
 
     /// <summary>torchvision-style NMS of one set of boxes.</summary>
@@ -92,148 +88,82 @@ public static class Nms
         return Greedy(boxes + offsets.unsqueeze(-1), scores, iouThr).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Descending-score order with padding last (ties by index), and the boxes and validity in that order.</summary>
-    private static (Tensor Order, Tensor Boxes, Tensor Valid) SortByScore(Tensor boxes, Tensor scores, Tensor valid)
+    /// <summary>Sorts each image's boxes by descending score (padding last, ties by index) and copies them, with each
+    /// image's valid count, to the host in one transfer.</summary>
+    private static (Tensor Order, HostBoxes Host) SortedOnHost(Tensor boxes, Tensor scores, Tensor valid)
     {
+        long b = boxes.shape[0], n = boxes.shape[1];
         var key = where(valid, scores.to(float64), full_like(scores, double.NegativeInfinity, ScalarType.Float64));
         var order = Ranks.StableArgsort(key, descending: true);
-        var sortedBoxes = boxes.gather(1, order.unsqueeze(-1).expand(-1, -1, 4));
-        var sortedValid = valid.gather(1, order);
-        // Padding sorts last, so the valid ones are a prefix; a padded box with a real score never sneaks in.
-        return (order, sortedBoxes, sortedValid);
+        var sortedBoxes = boxes.to(float32).gather(1, order.unsqueeze(-1).expand(-1, -1, 4));
+        // Counts travel as float32 in the same copy: exact below 2^24 boxes per image.
+        var packed = cat([valid.sum(1).to(float32), sortedBoxes.flatten()]);
+        float[] host = packed.cpu().data<float>().ToArray(); // documented host transfer: once per call
+        return (order, new HostBoxes(host, b, n));
     }
 
     private static Tensor Unsort(Tensor sortedValues, Tensor order) => zeros_like(sortedValues).scatter(1, order, sortedValues);
 
+    /// <summary>The host copy: B valid counts, then B × N × 4 sorted corners.</summary>
+    private readonly record struct HostBoxes(float[] Data, long Images, long Slots)
+    {
+        public ReadOnlySpan<float> Image(int i) =>
+            Data.AsSpan((int)(Images + i * Slots * 4), (int)Data[i] * 4);
+    }
+
     /// <summary>
-    /// Computes the overlap bits tile by tile and hands each image's rows to its walker. The first tile's transfer also
-    /// carries each image's number of valid boxes (they are a prefix in score order), so later tiles stop at the last
-    /// valid row and column instead of the padded width.
+    /// The greedy walk over one image's score-sorted valid boxes: an unsuppressed box opens a group and takes every later
+    /// unsuppressed box whose IoU with it is &gt;= (inclusive) or &gt; the threshold. Boxes still alive are kept in a compacted
+    /// list, so each opener only tests the survivors.
     /// </summary>
-    private static void WalkTiles(Tensor sortedBoxes, Tensor sortedValid, double iouThr, bool inclusive, IRowWalk[] walkers)
+    /// <param name="corners">[n * 4] sorted boxes.</param>
+    /// <param name="group">receives each box's group.</param>
+    /// <param name="position">receives each box's position in its group (may be empty).</param>
+    private static void GreedyWalk(ReadOnlySpan<float> corners, float threshold, bool inclusive, Span<long> group, Span<long> position)
     {
-        long b = sortedBoxes.shape[0], n = sortedBoxes.shape[1];
-        if (n == 0) return;
-        long rowsPerTile = Math.Max(64, TileElements / Math.Max(1, b * n));
-        rowsPerTile = (rowsPerTile + 63) / 64 * 64; // tiles start on a word boundary
-        using var bitWeights = BitWeights(sortedBoxes.device);
-        using var areas = Boxes.Area(sortedBoxes);
-        using var validCount = sortedValid.sum(1, type: ScalarType.Int64);
-        long end = n; // rows and columns past every image's valid prefix are padding
-        for (long r0 = 0; r0 < end; r0 += rowsPerTile)
+        int n = corners.Length / 4;
+        var alive = new int[n];
+        var area = new float[n];
+        for (int i = 0; i < n; i++)
         {
-            long r1 = Math.Min(end, r0 + rowsPerTile);
-            long w0 = r0 / 64;
-            long[] transfer;
-            using (NewDisposeScope())
-            {
-                var tile = TileBits(sortedBoxes, areas, sortedValid, r0, r1, w0 * 64, end, iouThr, inclusive, bitWeights).flatten();
-                if (r0 == 0) tile = cat([validCount, tile]);
-                transfer = tile.cpu().data<long>().ToArray(); // documented host transfer: one copy per tile
-            }
-            var bits = transfer.AsSpan();
-            if (r0 == 0)
-            {
-                end = 1;
-                for (int i = 0; i < b; i++) end = Math.Max(end, transfer[i]);
-                bits = bits[(int)b..];
-            }
-            long tileWords = ((r0 == 0 ? n : end) - w0 * 64 + 63) / 64;
-            for (int i = 0; i < b; i++)
-                walkers[i].Walk(bits.Slice((int)(i * (r1 - r0) * tileWords), (int)((r1 - r0) * tileWords)), r0, r1, w0, tileWords);
+            alive[i] = i;
+            area[i] = (corners[i * 4 + 2] - corners[i * 4]) * (corners[i * 4 + 3] - corners[i * 4 + 1]);
         }
-    }
-
-    /// <summary>Packed relation bits of rows [r0, r1) with columns [c0, n): bit j of row i set when j &gt; i, both valid, and
-    /// they overlap enough; the diagonal bit marks a valid row.</summary>
-    /// <returns>[B, r1-r0, ceil((n - c0)/64)] int64.</returns>
-    private static Tensor TileBits(Tensor boxes, Tensor areas, Tensor valid, long r0, long r1, long c0, long n, double iouThr, bool inclusive, Tensor bitWeights)
-    {
-        long b = boxes.shape[0];
-        var rows = boxes[TensorIndex.Colon, TensorIndex.Slice(r0, r1)].unsqueeze(2);
-        var cols = boxes[TensorIndex.Colon, TensorIndex.Slice(c0, n)].unsqueeze(1);
-        var inter = Boxes.Intersection(rows, cols);
-        // The reference nms_match and NMS use no eps: a zero-area pair gives NaN and never compares true.
-        var iou = inter / (areas[TensorIndex.Colon, TensorIndex.Slice(r0, r1)].unsqueeze(2) + areas[TensorIndex.Colon, TensorIndex.Slice(c0, n)].unsqueeze(1) - inter);
-        var hit = inclusive ? iou >= iouThr : iou > iouThr;
-        var rowIndex = arange(r0, r1, int64, boxes.device).view(1, -1, 1);
-        var colIndex = arange(c0, n, int64, boxes.device).view(1, 1, -1);
-        var rowValid = valid[TensorIndex.Colon, TensorIndex.Slice(r0, r1)].unsqueeze(2);
-        hit = (hit & (colIndex > rowIndex) & rowValid & valid[TensorIndex.Colon, TensorIndex.Slice(c0, n)].unsqueeze(1)) | ((colIndex == rowIndex) & rowValid);
-        long width = n - c0, tileWords = (width + 63) / 64;
-        if (tileWords * 64 != width) hit = nn.functional.pad(hit, [0, tileWords * 64 - width]);
-        return (hit.view(b, r1 - r0, tileWords, 64).to(int64) * bitWeights).sum(-1);
-    }
-
-    /// <summary>2^k for k = 0..63 as int64 (bit 63 is the sign bit), so summing set bits packs a word.</summary>
-    private static Tensor BitWeights(Device device)
-    {
-        var weights = new long[64];
-        for (int k = 0; k < 64; k++) weights[k] = 1L << k; // 1L << 63 is long.MinValue, the sign bit
-        return tensor(weights, int64, device);
-    }
-
-    /// <summary>One image's greedy walk over its relation rows, tile after tile.</summary>
-    private interface IRowWalk
-    {
-        /// <summary>Walks rows [r0, r1) of this image's tile (a valid row has its diagonal bit set).</summary>
-        void Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords);
-    }
-
-    /// <summary>nms_match: an unsuppressed valid row opens a group and takes every later unsuppressed overlapping box.</summary>
-    private sealed class MatchWalk(long n, Memory<long> group, Memory<long> position) : IRowWalk
-    {
-        private readonly ulong[] _suppressed = new ulong[(n + 63) / 64];
-        private long _groups;
-
-        public void Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords)
+        int aliveCount = n;
+        long groups = 0;
+        while (aliveCount > 0)
         {
-            var groupSpan = group.Span;
-            var positionSpan = position.Span;
-            for (long i = r0; i < r1; i++)
+            int opener = alive[0];
+            long g = groups++;
+            group[opener] = g;
+            if (!position.IsEmpty) position[opener] = 0;
+            long next = 1;
+            float ox1 = corners[opener * 4], oy1 = corners[opener * 4 + 1], ox2 = corners[opener * 4 + 2], oy2 = corners[opener * 4 + 3];
+            float openerArea = area[opener];
+            int survivors = 0;
+            for (int k = 1; k < aliveCount; k++)
             {
-                var row = tile.Slice((int)((i - r0) * tileWords), (int)tileWords);
-                ulong self = 1UL << (int)(i & 63);
-                if (((ulong)row[(int)(i / 64 - w0)] & self) == 0) continue; // padding
-                if ((_suppressed[i / 64] & self) != 0) continue;
-                long g = _groups++;
-                groupSpan[(int)i] = g;
-                positionSpan[(int)i] = 0;
-                long next = 1;
-                for (long w = i / 64; w < w0 + tileWords; w++)
+                int j = alive[k];
+                float w = MathF.Max(0f, MathF.Min(ox2, corners[j * 4 + 2]) - MathF.Max(ox1, corners[j * 4]));
+                float h = MathF.Max(0f, MathF.Min(oy2, corners[j * 4 + 3]) - MathF.Max(oy1, corners[j * 4 + 1]));
+                float inter = w * h;
+                float iou = inter / (openerArea + area[j] - inter); // NaN for two zero-area boxes: never compares true
+                if (inclusive ? iou >= threshold : iou > threshold)
                 {
-                    ulong members = (ulong)row[(int)(w - w0)] & ~_suppressed[w];
-                    if (w == i / 64) members &= ~self;
-                    _suppressed[w] |= members;
-                    for (; members != 0; members &= members - 1)
-                    {
-                        long j = w * 64 + BitOperations.TrailingZeroCount(members);
-                        groupSpan[(int)j] = g;
-                        positionSpan[(int)j] = next++;
-                    }
+                    group[j] = g;
+                    if (!position.IsEmpty) position[j] = next++;
                 }
+                else alive[survivors++] = j;
             }
+            aliveCount = survivors;
         }
     }
 
-    /// <summary>NMS: a valid row not yet suppressed is kept and suppresses every later box it overlaps.</summary>
-    private sealed class KeepWalk(long n, Memory<bool> keep) : IRowWalk
+    /// <summary>Marks each group's opener (the first box of a group in score order) as kept.</summary>
+    private static void MarkOpeners(ReadOnlySpan<long> group, Span<bool> kept)
     {
-        private readonly ulong[] _suppressed = new ulong[(n + 63) / 64];
-
-        public void Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords)
-        {
-            var keepSpan = keep.Span;
-            for (long i = r0; i < r1; i++)
-            {
-                var row = tile.Slice((int)((i - r0) * tileWords), (int)tileWords);
-                ulong self = 1UL << (int)(i & 63);
-                if (((ulong)row[(int)(i / 64 - w0)] & self) == 0) continue;
-                if ((_suppressed[i / 64] & self) != 0) continue;
-                keepSpan[(int)i] = true;
-                for (long w = i / 64; w < w0 + tileWords; w++)
-                    _suppressed[w] |= (ulong)row[(int)(w - w0)];
-            }
-        }
+        long seen = -1;
+        for (int i = 0; i < group.Length; i++)
+            if (group[i] > seen) { kept[i] = true; seen = group[i]; }
     }
 }
