@@ -36,8 +36,8 @@ public static class Assign
         var pairValid = gtMask.unsqueeze(-1) & candidateMask.unsqueeze(-2);
         var masked = where(pairValid, overlaps, full_like(overlaps, -1.0));
 
-        var maxOverlaps = masked.amax([1]);
-        var argmaxGt = FirstIndexOf(masked, maxOverlaps.unsqueeze(1), dim: 1);
+        // torch.max returns the first maximal index: a tie goes to the lower gt, as the reference's argmax.
+        var (maxOverlaps, argmaxGt) = masked.max(1);
 
         var gtInds = full_like(maxOverlaps, -1L, ScalarType.Int64);
         gtInds = where((maxOverlaps >= 0) & (maxOverlaps < t.NegIou), zeros_like(gtInds), gtInds);
