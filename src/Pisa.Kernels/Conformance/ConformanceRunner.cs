@@ -17,7 +17,9 @@ public sealed record CaseResult(string File, string Name, bool Passed, double Ma
     /// <summary>The report line: name, PASS or FAIL, errors, worst element, and for a failure the reason and the file.</summary>
     public override string ToString()
     {
-        string errors = string.Create(CultureInfo.InvariantCulture, $"max_abs={MaxAbsError:G3} max_rel={MaxRelError:G3} worst={Worst ?? "-"}");
+        // With no error at all there is no worst element to point at.
+        string worst = MaxAbsError > 0 || !Passed ? Worst ?? "-" : "-";
+        string errors = string.Create(CultureInfo.InvariantCulture, $"max_abs={MaxAbsError:G3} max_rel={MaxRelError:G3} worst={worst}");
         return Passed ? $"PASS  {Name}  {errors}" : $"FAIL  {Name}  {errors}  {Reason} ({File})";
     }
 }
