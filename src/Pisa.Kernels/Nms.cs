@@ -14,10 +14,10 @@ public sealed record NmsMatchResult(Tensor Group, Tensor PositionInGroup);
 /// <para>
 /// Greedy suppression is sequential by nature, so this is the one place in the kernels that talks to the host, once
 /// per call: the boxes are sorted by score on their device and copied to the host in one transfer (with each image's
-/// number of valid boxes, which sort first); the greedy walk runs in C# over the valid prefix, testing an opener only
-/// against the boxes still unsuppressed (so the work is about groups × boxes, not boxes², and no N×N matrix is ever
-/// built); the result goes back to the device in one copy. IoU is computed in float32 exactly as the reference does,
-/// without eps, so zero-area pairs (NaN) never group or suppress.
+/// number of valid boxes, which sort first); the exact greedy walk runs in C# over the valid prefix, testing an opener
+/// only against the boxes that share a grid cell with it (so the work follows the boxes' local density, not n², and
+/// no N×N matrix is ever built); the result goes back to the device in one copy. IoU is computed in float32 exactly as
+/// the reference does, without eps, so zero-area pairs (NaN) never group or suppress.
 /// </para>
 /// </summary>
 public static class Nms
@@ -37,7 +37,7 @@ public static class Nms
         Array.Fill(group, -1L);
         Array.Fill(position, -1L);
         for (int i = 0; i < b; i++) // the documented host walk, image by image
-            GreedyWalk(host.Image(i), (float)iouThr, inclusive: true, group.AsSpan((int)(i * n), (int)n), position.AsSpan((int)(i * n), (int)n));
+            GreedyWalk(host.Data, host.Image(i).Start, host.Image(i).Count, (float)iouThr, inclusive: true, group.AsSpan((int)(i * n), (int)n), position.AsSpan((int)(i * n), (int)n));
         return new NmsMatchResult(
             Unsort(tensor(group, [b, n], int64, boxes.device), order).MoveToOuterDisposeScope(),
             Unsort(tensor(position, [b, n], int64, boxes.device), order).MoveToOuterDisposeScope());
@@ -56,7 +56,7 @@ public static class Nms
         var group = new long[b * n];
         Array.Fill(group, -1L);
         for (int i = 0; i < b; i++)
-            GreedyWalk(host.Image(i), (float)iouThr, inclusive: false, group.AsSpan((int)(i * n), (int)n), default);
+            GreedyWalk(host.Data, host.Image(i).Start, host.Image(i).Count, (float)iouThr, inclusive: false, group.AsSpan((int)(i * n), (int)n), default);
         // A kept box is an opener: position 0 of its own group; suppressed boxes joined a group; padding has none.
         var keptSorted = new bool[b * n];
         for (int i = 0; i < b; i++) MarkOpeners(group.AsSpan((int)(i * n), (int)n), keptSorted.AsSpan((int)(i * n), (int)n));
@@ -107,56 +107,174 @@ public static class Nms
     /// <summary>The host copy: B valid counts, then B × N × 4 sorted corners.</summary>
     private readonly record struct HostBoxes(float[] Data, long Images, long Slots)
     {
-        public ReadOnlySpan<float> Image(int i) =>
-            Data.AsSpan((int)(Images + i * Slots * 4), (int)Data[i] * 4);
+        /// <summary>Where image <paramref name="i"/>'s boxes start in <see cref="Data"/>, and how many are valid.</summary>
+        public (int Start, int Count) Image(int i) => ((int)(Images + i * Slots * 4), (int)Data[i]);
     }
 
     /// <summary>
     /// The greedy walk over one image's score-sorted valid boxes: an unsuppressed box opens a group and takes every later
-    /// unsuppressed box whose IoU with it is &gt;= (inclusive) or &gt; the threshold. Boxes still alive are kept in a compacted
-    /// list, so each opener only tests the survivors.
+    /// unsuppressed box whose IoU with it is &gt;= (inclusive) or &gt; the threshold. Two boxes with a positive IoU share a
+    /// point, so an opener is tested only against the boxes registered in the grid cells it covers (plus the few boxes
+    /// too large for the grid): the work grows with the boxes' local density, not with n².
     /// </summary>
-    /// <param name="corners">[n * 4] sorted boxes.</param>
+    /// <param name="data">the host copy; this image's n sorted boxes start at <paramref name="start"/>, 4 corners each.</param>
     /// <param name="group">receives each box's group.</param>
     /// <param name="position">receives each box's position in its group (may be empty).</param>
-    private static void GreedyWalk(ReadOnlySpan<float> corners, float threshold, bool inclusive, Span<long> group, Span<long> position)
+    private static void GreedyWalk(float[] data, int start, int n, float threshold, bool inclusive, Span<long> group, Span<long> position)
     {
-        int n = corners.Length / 4;
-        var alive = new int[n];
-        var area = new float[n];
+        if (n == 0) return;
+        // Corners as separate arrays: the inner test reads four floats per box.
+        var (x1, y1, x2, y2, area) = (new float[n], new float[n], new float[n], new float[n], new float[n]);
         for (int i = 0; i < n; i++)
         {
-            alive[i] = i;
-            area[i] = (corners[i * 4 + 2] - corners[i * 4]) * (corners[i * 4 + 3] - corners[i * 4 + 1]);
+            (x1[i], y1[i], x2[i], y2[i]) = (data[start + i * 4], data[start + i * 4 + 1], data[start + i * 4 + 2], data[start + i * 4 + 3]);
+            area[i] = (x2[i] - x1[i]) * (y2[i] - y1[i]);
         }
-        int aliveCount = n;
+        // A threshold <= 0 can match boxes that do not even touch (IoU 0): then every box must see every other.
+        var grid = new BoxGrid(data.AsSpan(start, n * 4), everyBoxLarge: threshold <= 0);
+
+        var taken = new bool[n];
+        var seenBy = new int[n];
+        Array.Fill(seenBy, -1);
+        var members = new List<int>();
         long groups = 0;
-        while (aliveCount > 0)
+        int opener;
+
+        // Tests a later, untaken box once per opener and keeps it when it overlaps the opener enough.
+        void Consider(int j)
         {
-            int opener = alive[0];
+            if (j <= opener || taken[j] || seenBy[j] == opener) return;
+            seenBy[j] = opener;
+            float w = MathF.Max(0f, MathF.Min(x2[opener], x2[j]) - MathF.Max(x1[opener], x1[j]));
+            float h = MathF.Max(0f, MathF.Min(y2[opener], y2[j]) - MathF.Max(y1[opener], y1[j]));
+            float inter = w * h;
+            float iou = inter / (area[opener] + area[j] - inter); // NaN for two zero-area boxes: never compares true
+            if (inclusive ? iou >= threshold : iou > threshold) members.Add(j);
+        }
+
+        for (opener = 0; opener < n; opener++)
+        {
+            if (taken[opener]) continue;
+            taken[opener] = true;
             long g = groups++;
             group[opener] = g;
             if (!position.IsEmpty) position[opener] = 0;
-            long next = 1;
-            float ox1 = corners[opener * 4], oy1 = corners[opener * 4 + 1], ox2 = corners[opener * 4 + 2], oy2 = corners[opener * 4 + 3];
-            float openerArea = area[opener];
-            int survivors = 0;
-            for (int k = 1; k < aliveCount; k++)
+
+            members.Clear();
+            if (grid.IsLarge(opener))
             {
-                int j = alive[k];
-                float w = MathF.Max(0f, MathF.Min(ox2, corners[j * 4 + 2]) - MathF.Max(ox1, corners[j * 4]));
-                float h = MathF.Max(0f, MathF.Min(oy2, corners[j * 4 + 3]) - MathF.Max(oy1, corners[j * 4 + 1]));
-                float inter = w * h;
-                float iou = inter / (openerArea + area[j] - inter); // NaN for two zero-area boxes: never compares true
-                if (inclusive ? iou >= threshold : iou > threshold)
-                {
-                    group[j] = g;
-                    if (!position.IsEmpty) position[j] = next++;
-                }
-                else alive[survivors++] = j;
+                for (int j = opener + 1; j < n; j++) Consider(j);
             }
-            aliveCount = survivors;
+            else
+            {
+                var (cx1, cy1, cx2, cy2) = grid.CellsOf(opener);
+                for (int y = cy1; y <= cy2; y++)
+                    for (int x = cx1; x <= cx2; x++)
+                        foreach (int j in grid.BoxesIn(x, y)) Consider(j);
+                foreach (int j in grid.Large) Consider(j);
+            }
+            members.Sort(); // score order
+            long next = 1;
+            foreach (int j in members)
+            {
+                taken[j] = true;
+                group[j] = g;
+                if (!position.IsEmpty) position[j] = next++;
+            }
         }
+    }
+
+    /// <summary>
+    /// A uniform grid over one image's boxes: each box is registered in every cell it covers; a box covering more than
+    /// <see cref="MaxCellsPerBox"/> cells (or with non-finite corners) is "large" and is everybody's neighbour instead.
+    /// </summary>
+    private sealed class BoxGrid
+    {
+        private const int MaxCellsPerBox = 64;
+        private readonly int _columns, _rows;
+        private readonly float _minX, _minY, _cellWidth, _cellHeight;
+        private readonly int[] _cellStart, _cellBoxes, _large;
+        private readonly (int X1, int Y1, int X2, int Y2)[] _cells;
+        private readonly bool[] _isLarge;
+
+        public BoxGrid(ReadOnlySpan<float> corners, bool everyBoxLarge)
+        {
+            int n = corners.Length / 4;
+            float minX = float.MaxValue, minY = float.MaxValue, maxX = float.MinValue, maxY = float.MinValue;
+            for (int i = 0; i < n; i++)
+            {
+                if (!float.IsFinite(corners[i * 4]) || !float.IsFinite(corners[i * 4 + 1]) || !float.IsFinite(corners[i * 4 + 2]) || !float.IsFinite(corners[i * 4 + 3])) continue;
+                minX = MathF.Min(minX, corners[i * 4]); minY = MathF.Min(minY, corners[i * 4 + 1]);
+                maxX = MathF.Max(maxX, corners[i * 4 + 2]); maxY = MathF.Max(maxY, corners[i * 4 + 3]);
+            }
+            // Cells the size of a median box, so a typical box covers about 2 x 2 cells; at most 64 x 64 cells.
+            var widths = new float[n];
+            var heights = new float[n];
+            for (int i = 0; i < n; i++) (widths[i], heights[i]) = (corners[i * 4 + 2] - corners[i * 4], corners[i * 4 + 3] - corners[i * 4 + 1]);
+            float medianWidth = Median(widths), medianHeight = Median(heights);
+            (_minX, _minY) = (minX, minY);
+            _columns = maxX > minX ? Math.Clamp((int)((maxX - minX) / MathF.Max(medianWidth, 1e-3f)), 1, 64) : 1;
+            _rows = maxY > minY ? Math.Clamp((int)((maxY - minY) / MathF.Max(medianHeight, 1e-3f)), 1, 64) : 1;
+            _cellWidth = maxX > minX ? (maxX - minX) / _columns : 1f;
+            _cellHeight = maxY > minY ? (maxY - minY) / _rows : 1f;
+
+            _cells = new (int, int, int, int)[n];
+            _isLarge = new bool[n];
+            var counts = new int[_columns * _rows + 1];
+            var large = new List<int>();
+            for (int i = 0; i < n; i++)
+            {
+                var c = (Column(corners[i * 4]), Row(corners[i * 4 + 1]), Column(corners[i * 4 + 2]), Row(corners[i * 4 + 3]));
+                _cells[i] = c;
+                bool finite = float.IsFinite(corners[i * 4]) && float.IsFinite(corners[i * 4 + 1]) && float.IsFinite(corners[i * 4 + 2]) && float.IsFinite(corners[i * 4 + 3]);
+                if (everyBoxLarge || !finite || (c.Item3 - c.Item1 + 1) * (c.Item4 - c.Item2 + 1) > MaxCellsPerBox)
+                {
+                    _isLarge[i] = true;
+                    large.Add(i);
+                    continue;
+                }
+                for (int y = c.Item2; y <= c.Item4; y++)
+                    for (int x = c.Item1; x <= c.Item3; x++) counts[y * _columns + x + 1]++;
+            }
+            for (int k = 1; k < counts.Length; k++) counts[k] += counts[k - 1];
+            _cellStart = (int[])counts.Clone();
+            _cellBoxes = new int[counts[^1]];
+            for (int i = 0; i < n; i++) // ascending, so each cell lists its boxes in score order
+            {
+                if (_isLarge[i]) continue;
+                var c = _cells[i];
+                for (int y = c.Y1; y <= c.Y2; y++)
+                    for (int x = c.X1; x <= c.X2; x++) _cellBoxes[counts[y * _columns + x]++] = i;
+            }
+            _large = [.. large];
+        }
+
+        /// <summary>Whether box <paramref name="i"/> is too large for the grid (every later box is its neighbour).</summary>
+        public bool IsLarge(int i) => _isLarge[i];
+
+        /// <summary>The cell range box <paramref name="i"/> covers.</summary>
+        public (int X1, int Y1, int X2, int Y2) CellsOf(int i) => _cells[i];
+
+        /// <summary>The grid boxes registered in a cell, in score order.</summary>
+        public ReadOnlySpan<int> BoxesIn(int x, int y)
+        {
+            int cell = y * _columns + x;
+            return _cellBoxes.AsSpan(_cellStart[cell], _cellStart[cell + 1] - _cellStart[cell]);
+        }
+
+        /// <summary>The large boxes, every box's neighbours.</summary>
+        public ReadOnlySpan<int> Large => _large;
+
+        private static float Median(float[] values)
+        {
+            Array.Sort(values);
+            float m = values[values.Length / 2];
+            return float.IsFinite(m) ? m : 1f;
+        }
+
+        private int Column(float x) => float.IsFinite(x) ? Math.Clamp((int)((x - _minX) / _cellWidth), 0, _columns - 1) : 0;
+
+        private int Row(float y) => float.IsFinite(y) ? Math.Clamp((int)((y - _minY) / _cellHeight), 0, _rows - 1) : 0;
     }
 
     /// <summary>Marks each group's opener (the first box of a group in score order) as kept.</summary>
