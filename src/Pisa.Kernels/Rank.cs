@@ -54,8 +54,6 @@ public static class Rank
     {
         using var scope = NewDisposeScope();
         long n = scores.shape[^1];
-        var everyone = zeros_like(groups.Group);
-        var outside = where(valid, everyone, full_like(everyone, -1L));
         var score32 = scores.to(float32);
         if (compat == Compat.Mmdet)
         {
@@ -65,7 +63,9 @@ public static class Rank
             var key = (-importance).masked_fill(~valid, float.PositiveInfinity);
             return Ranks.Inverse(Ranks.StableArgsort(key)).MoveToOuterDisposeScope();
         }
-        var position = where(valid, groups.PositionInGroup, full_like(everyone, n));
+        // Lexicographic: position in group first, then score (descending); invalid boxes form no group and come last.
+        var position = groups.PositionInGroup.masked_fill(~valid, n);
+        var outside = valid.to(int64) - 1;
         return Ranks.WithinGroups(outside, position, -score32).MoveToOuterDisposeScope();
     }
 }
