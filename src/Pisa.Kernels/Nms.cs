@@ -36,7 +36,8 @@ public static class Nms
         var position = new long[b * n];
         Array.Fill(group, -1L);
         Array.Fill(position, -1L);
-        for (int i = 0; i < b; i++) // the documented host walk, image by image
+        // The documented host walk, image by image; the reference nms_match takes its threshold as a float (NMS: a double).
+        for (int i = 0; i < b; i++)
             GreedyWalk(host.Data, host.Image(i).Start, host.Image(i).Count, (float)iouThr, inclusive: true, group.AsSpan((int)(i * n), (int)n), position.AsSpan((int)(i * n), (int)n));
         return new NmsMatchResult(
             Unsort(tensor(group, [b, n], int64, boxes.device), order).MoveToOuterDisposeScope(),
@@ -56,7 +57,7 @@ public static class Nms
         var group = new long[b * n];
         Array.Fill(group, -1L);
         for (int i = 0; i < b; i++)
-            GreedyWalk(host.Data, host.Image(i).Start, host.Image(i).Count, (float)iouThr, inclusive: false, group.AsSpan((int)(i * n), (int)n), default);
+            GreedyWalk(host.Data, host.Image(i).Start, host.Image(i).Count, iouThr, inclusive: false, group.AsSpan((int)(i * n), (int)n), default);
         // A kept box is an opener: position 0 of its own group; suppressed boxes joined a group; padding has none.
         var keptSorted = new bool[b * n];
         for (int i = 0; i < b; i++) MarkOpeners(group.AsSpan((int)(i * n), (int)n), keptSorted.AsSpan((int)(i * n), (int)n));
@@ -113,14 +114,13 @@ public static class Nms
 
     /// <summary>
     /// The greedy walk over one image's score-sorted valid boxes: an unsuppressed box opens a group and takes every later
-    /// unsuppressed box whose IoU with it is &gt;= (inclusive) or &gt; the threshold. Two boxes with a positive IoU share a
-    /// point, so an opener is tested only against the boxes registered in the grid cells it covers (plus the few boxes
-    /// too large for the grid): the work grows with the boxes' local density, not with n².
+    /// unsuppressed box whose IoU with it is &gt;= (inclusive) or &gt; the threshold. An opener is tested only against its
+    /// <see cref="BoxGrid"/> neighbours, so the work grows with the boxes' local density, not with n².
     /// </summary>
     /// <param name="data">the host copy; this image's n sorted boxes start at <paramref name="start"/>, 4 corners each.</param>
     /// <param name="group">receives each box's group.</param>
     /// <param name="position">receives each box's position in its group (may be empty).</param>
-    private static void GreedyWalk(float[] data, int start, int n, float threshold, bool inclusive, Span<long> group, Span<long> position)
+    private static void GreedyWalk(float[] data, int start, int n, double threshold, bool inclusive, Span<long> group, Span<long> position)
     {
         if (n == 0) return;
         // Corners as separate arrays: the inner test reads four floats per box.
@@ -130,8 +130,7 @@ public static class Nms
             (x1[i], y1[i], x2[i], y2[i]) = (data[start + i * 4], data[start + i * 4 + 1], data[start + i * 4 + 2], data[start + i * 4 + 3]);
             area[i] = (x2[i] - x1[i]) * (y2[i] - y1[i]);
         }
-        // A threshold <= 0 can match boxes that do not even touch (IoU 0): then every box must see every other.
-        var grid = new BoxGrid(data.AsSpan(start, n * 4), everyBoxLarge: threshold <= 0);
+        var grid = new BoxGrid(data.AsSpan(start, n * 4), threshold);
 
         var taken = new bool[n];
         var seenBy = new int[n];
@@ -185,8 +184,12 @@ public static class Nms
     }
 
     /// <summary>
-    /// A uniform grid over one image's boxes: each box is registered in every cell it covers; a box covering more than
-    /// <see cref="MaxCellsPerBox"/> cells (or with non-finite corners) is "large" and is everybody's neighbour instead.
+    /// A uniform grid over one image's boxes (cells the size of a median box), answering "which boxes can overlap this
+    /// one enough?". With a threshold of at least 0.5 each box is registered once, at its centre: IoU &gt;= 0.5 puts each
+    /// box's centre inside the other box (if j's centre lay outside i, at most half of j could overlap i, and IoU would be at
+    /// most 1/2 with equality only on the edge), so an opener looks at the cells its own box covers, plus a one-cell margin
+    /// against rounding. Below 0.5 a box is registered in every cell it covers (positive IoU means a shared point), and a box
+    /// covering more than <see cref="MaxCellsPerBox"/> cells, or with non-finite corners, is everybody's neighbour instead.
     /// </summary>
     private sealed class BoxGrid
     {
@@ -194,23 +197,26 @@ public static class Nms
         private readonly int _columns, _rows;
         private readonly float _minX, _minY, _cellWidth, _cellHeight;
         private readonly int[] _cellStart, _cellBoxes, _large;
-        private readonly (int X1, int Y1, int X2, int Y2)[] _cells;
+        private readonly (int X1, int Y1, int X2, int Y2)[] _query;
         private readonly bool[] _isLarge;
 
-        public BoxGrid(ReadOnlySpan<float> corners, bool everyBoxLarge)
+        /// <param name="corners">n boxes, 4 corners each.</param>
+        /// <param name="threshold">the IoU an opener needs; it decides how boxes are registered.</param>
+        public BoxGrid(ReadOnlySpan<float> corners, double threshold)
         {
             int n = corners.Length / 4;
+            bool byCentre = threshold >= 0.5, everyBoxLarge = !(threshold > 0);
             float minX = float.MaxValue, minY = float.MaxValue, maxX = float.MinValue, maxY = float.MinValue;
+            var widths = new float[n];
+            var heights = new float[n];
             for (int i = 0; i < n; i++)
             {
-                if (!float.IsFinite(corners[i * 4]) || !float.IsFinite(corners[i * 4 + 1]) || !float.IsFinite(corners[i * 4 + 2]) || !float.IsFinite(corners[i * 4 + 3])) continue;
+                (widths[i], heights[i]) = (corners[i * 4 + 2] - corners[i * 4], corners[i * 4 + 3] - corners[i * 4 + 1]);
+                if (!Finite(corners, i)) continue;
                 minX = MathF.Min(minX, corners[i * 4]); minY = MathF.Min(minY, corners[i * 4 + 1]);
                 maxX = MathF.Max(maxX, corners[i * 4 + 2]); maxY = MathF.Max(maxY, corners[i * 4 + 3]);
             }
             // Cells the size of a median box, so a typical box covers about 2 x 2 cells; at most 64 x 64 cells.
-            var widths = new float[n];
-            var heights = new float[n];
-            for (int i = 0; i < n; i++) (widths[i], heights[i]) = (corners[i * 4 + 2] - corners[i * 4], corners[i * 4 + 3] - corners[i * 4 + 1]);
             float medianWidth = Median(widths), medianHeight = Median(heights);
             (_minX, _minY) = (minX, minY);
             _columns = maxX > minX ? Math.Clamp((int)((maxX - minX) / MathF.Max(medianWidth, 1e-3f)), 1, 64) : 1;
@@ -218,23 +224,33 @@ public static class Nms
             _cellWidth = maxX > minX ? (maxX - minX) / _columns : 1f;
             _cellHeight = maxY > minY ? (maxY - minY) / _rows : 1f;
 
-            _cells = new (int, int, int, int)[n];
+            _query = new (int, int, int, int)[n];
+            var registered = new (int X1, int Y1, int X2, int Y2)[n];
             _isLarge = new bool[n];
             var counts = new int[_columns * _rows + 1];
             var large = new List<int>();
             for (int i = 0; i < n; i++)
             {
-                var c = (Column(corners[i * 4]), Row(corners[i * 4 + 1]), Column(corners[i * 4 + 2]), Row(corners[i * 4 + 3]));
-                _cells[i] = c;
-                bool finite = float.IsFinite(corners[i * 4]) && float.IsFinite(corners[i * 4 + 1]) && float.IsFinite(corners[i * 4 + 2]) && float.IsFinite(corners[i * 4 + 3]);
-                if (everyBoxLarge || !finite || (c.Item3 - c.Item1 + 1) * (c.Item4 - c.Item2 + 1) > MaxCellsPerBox)
+                var cover = (Column(corners[i * 4]), Row(corners[i * 4 + 1]), Column(corners[i * 4 + 2]), Row(corners[i * 4 + 3]));
+                if (byCentre)
+                {
+                    int cx = Column((corners[i * 4] + corners[i * 4 + 2]) * 0.5f), cy = Row((corners[i * 4 + 1] + corners[i * 4 + 3]) * 0.5f);
+                    registered[i] = (cx, cy, cx, cy);
+                    _query[i] = (Math.Max(0, cover.Item1 - 1), Math.Max(0, cover.Item2 - 1), Math.Min(_columns - 1, cover.Item3 + 1), Math.Min(_rows - 1, cover.Item4 + 1));
+                }
+                else
+                {
+                    registered[i] = _query[i] = cover;
+                }
+                var r = registered[i];
+                if (everyBoxLarge || !Finite(corners, i) || (!byCentre && (r.X2 - r.X1 + 1) * (r.Y2 - r.Y1 + 1) > MaxCellsPerBox))
                 {
                     _isLarge[i] = true;
                     large.Add(i);
                     continue;
                 }
-                for (int y = c.Item2; y <= c.Item4; y++)
-                    for (int x = c.Item1; x <= c.Item3; x++) counts[y * _columns + x + 1]++;
+                for (int y = r.Y1; y <= r.Y2; y++)
+                    for (int x = r.X1; x <= r.X2; x++) counts[y * _columns + x + 1]++;
             }
             for (int k = 1; k < counts.Length; k++) counts[k] += counts[k - 1];
             _cellStart = (int[])counts.Clone();
@@ -242,18 +258,18 @@ public static class Nms
             for (int i = 0; i < n; i++) // ascending, so each cell lists its boxes in score order
             {
                 if (_isLarge[i]) continue;
-                var c = _cells[i];
-                for (int y = c.Y1; y <= c.Y2; y++)
-                    for (int x = c.X1; x <= c.X2; x++) _cellBoxes[counts[y * _columns + x]++] = i;
+                var r = registered[i];
+                for (int y = r.Y1; y <= r.Y2; y++)
+                    for (int x = r.X1; x <= r.X2; x++) _cellBoxes[counts[y * _columns + x]++] = i;
             }
             _large = [.. large];
         }
 
-        /// <summary>Whether box <paramref name="i"/> is too large for the grid (every later box is its neighbour).</summary>
+        /// <summary>Whether box <paramref name="i"/> is outside the grid (every later box is its neighbour).</summary>
         public bool IsLarge(int i) => _isLarge[i];
 
-        /// <summary>The cell range box <paramref name="i"/> covers.</summary>
-        public (int X1, int Y1, int X2, int Y2) CellsOf(int i) => _cells[i];
+        /// <summary>The cells to look in for the neighbours of box <paramref name="i"/>.</summary>
+        public (int X1, int Y1, int X2, int Y2) CellsOf(int i) => _query[i];
 
         /// <summary>The grid boxes registered in a cell, in score order.</summary>
         public ReadOnlySpan<int> BoxesIn(int x, int y)
@@ -262,8 +278,11 @@ public static class Nms
             return _cellBoxes.AsSpan(_cellStart[cell], _cellStart[cell + 1] - _cellStart[cell]);
         }
 
-        /// <summary>The large boxes, every box's neighbours.</summary>
+        /// <summary>The boxes outside the grid, everybody's neighbours.</summary>
         public ReadOnlySpan<int> Large => _large;
+
+        private static bool Finite(ReadOnlySpan<float> corners, int i) =>
+            float.IsFinite(corners[i * 4]) && float.IsFinite(corners[i * 4 + 1]) && float.IsFinite(corners[i * 4 + 2]) && float.IsFinite(corners[i * 4 + 3]);
 
         private static float Median(float[] values)
         {
