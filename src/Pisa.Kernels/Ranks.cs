@@ -45,12 +45,7 @@ public static class Ranks
     public static Tensor WithinGroups(Tensor groups, params Tensor[] keys)
     {
         using var scope = NewDisposeScope();
-        long n = groups.shape[^1];
-        var order = LexicographicOrder([groups, .. keys]);
-        var sortedGroups = groups.gather(-1, order);
-        var rankSorted = WithinSortedRuns(sortedGroups);
-        rankSorted = where(sortedGroups < 0, rankSorted + n, rankSorted);
-        return zeros_like(rankSorted).scatter(-1, order, rankSorted).MoveToOuterDisposeScope();
+        return RanksInGroupOrder(groups, LexicographicOrder([groups, .. keys])).MoveToOuterDisposeScope();
     }
 
     /// <summary>The permutation sorting by several keys (the first most significant, all ascending, ties by index):
@@ -66,15 +61,7 @@ public static class Ranks
         return order.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Position of every item in the order given by <paramref name="keys"/> (see <see cref="LexicographicOrder"/>).</summary>
-    /// <returns>[..., N] int64, 0 = first.</returns>
-    public static Tensor Lexicographic(params Tensor[] keys)
-    {
-        using var scope = NewDisposeScope();
-        return Inverse(LexicographicOrder(keys)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>A uniformly random order of the eligible items of each row: rank 0..count-1 for them, N or more for the others.</summary>
+    /// <summary>A uniformly random order of the eligible items of each row: rank 0..count-1 for them, larger ranks for the others.</summary>
     /// <param name="eligible">[..., N] bool.</param>
     /// <returns>[..., N] int64.</returns>
     public static Tensor Random(Tensor eligible, Generator? generator)
@@ -91,14 +78,9 @@ public static class Ranks
     public static Tensor RandomWithinGroups(Tensor groups, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        long n = groups.shape[^1];
         // One float64 key, group + uniform [0, 1), sorts by group then at random inside it (exact for any group id below 2^40).
         var keys = groups.to(float64) + rand(groups.shape, float64, groups.device, generator: generator);
-        var order = keys.argsort(-1);
-        var sortedGroups = groups.gather(-1, order);
-        var rankSorted = WithinSortedRuns(sortedGroups);
-        rankSorted = where(sortedGroups < 0, rankSorted + n, rankSorted);
-        return zeros_like(rankSorted).scatter(-1, order, rankSorted).MoveToOuterDisposeScope();
+        return RanksInGroupOrder(groups, keys.argsort(-1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Draws <paramref name="count"/> eligible items per row uniformly without replacement (all of them if fewer).</summary>
@@ -115,6 +97,16 @@ public static class Ranks
     /// <param name="keys">[..., N].</param>
     /// <returns>[..., N] int64.</returns>
     public static Tensor StableArgsort(Tensor keys, bool descending = false) => keys.sort(-1, descending, stable: true).Indices;
+
+    /// <summary>Each item's rank inside its group, given an order that sorts by group; items of no group (&lt; 0) get N or more.</summary>
+    private static Tensor RanksInGroupOrder(Tensor groups, Tensor order)
+    {
+        long n = groups.shape[^1];
+        var sortedGroups = groups.gather(-1, order);
+        var rankSorted = WithinSortedRuns(sortedGroups);
+        rankSorted = where(sortedGroups < 0, rankSorted + n, rankSorted);
+        return zeros_like(rankSorted).scatter(-1, order, rankSorted);
+    }
 
     /// <summary>Number of true items per row, as int64.</summary>
     /// <param name="mask">[B, N] bool.</param>
