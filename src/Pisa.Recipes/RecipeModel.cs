@@ -1,6 +1,109 @@
 namespace Pisa.Recipes;
 
-/// <summary>Placeholder: the recipe model arrives with the recipes issue.</summary>
-public static class RecipeModel
+// The recipe model: plain, value-equal data (strings, numbers, enums, ImmutableEquatableArray), so the source
+// generator can cache it and every front door (YAML, attributes, --set) ends in the same records. Defaults do not
+// live here: RecipeKeys holds every key, its range and its one default; RecipeValidator builds these records.
+
+/// <summary>A fully resolved recipe: base chain, overrides and at most one variant point applied; every value explicit.</summary>
+/// <param name="Name">The <c>recipe:</c> name, kebab-case (<c>pisa-faster-rcnn</c>).</param>
+/// <param name="Variant">The variant point's generated name (<c>PisaSweep_IsrK1_CarlBias0</c>), or null for the recipe itself.</param>
+/// <param name="BaseChain">Recipe names from this one to its root base, this one first.</param>
+/// <param name="Rpn">Proposal counts; null for single-stage detectors.</param>
+/// <param name="Sample">The sampler stage; null for single-stage detectors (they use every anchor).</param>
+/// <param name="Variants">The sweep axes, in file order; empty for a variant point.</param>
+/// <param name="Settings">Every leaf key path with its canonical value text, in <see cref="RecipeKeys"/> order: the resolved form.</param>
+public sealed record Recipe(
+    string Name,
+    string? Variant,
+    ImmutableEquatableArray<string> BaseChain,
+    CompatMode Compat,
+    DetectorKind Detector,
+    AssignSettings Assign,
+    RpnSettings? Rpn,
+    SampleSettings? Sample,
+    RankSettings Rank,
+    LossSettings Loss,
+    TrainSettings Train,
+    ImmutableEquatableArray<VariantAxis> Variants,
+    ImmutableEquatableArray<Setting> Settings)
 {
+    /// <summary>The generated pipeline type: <c>PisaFasterRcnn</c>, or the variant point's name.</summary>
+    public string TypeName => Variant ?? RecipeNames.TypeName(Name);
 }
+
+/// <summary>One resolved leaf: <c>loss.carl.k</c> → <c>1.0</c> (YAML text in canonical form; <c>null</c> for a stage that is off).</summary>
+public sealed record Setting(string Path, string Value);
+
+/// <summary>Reference behaviour (<c>mmdet</c>, quirks Q1-Q6 reproduced) or the fixed one (<c>corrected</c>).</summary>
+public enum CompatMode { Corrected, Mmdet }
+
+public enum DetectorKind { TwoStage, SingleStage }
+
+public enum PositiveSamplerKind { Random, InstanceBalanced, Ohem }
+
+public enum NegativeSamplerKind { Random, IouBalanced, Ohem, ScoreHlr }
+
+public enum PositiveRankKind { None, IouHlr }
+
+public enum NegativeRankKind { None, ScoreHlr }
+
+public enum ClassificationLossKind { CrossEntropy, Focal }
+
+public enum BoxLossKind { L1, SmoothL1, BalancedL1, None }
+
+public enum LrSchedule { Step, Cosine, Constant }
+
+/// <summary>Max-IoU assignment of candidates to ground truths.</summary>
+public sealed record AssignSettings(double PosIou, double NegIou, double MinPosIou, bool MatchLowQuality);
+
+/// <summary>RPN proposals kept per image before the second stage, in training and at test time.</summary>
+public sealed record RpnSettings(int TrainProposals, int TestProposals);
+
+/// <summary>Two-stage sampling: <see cref="Num"/> RoIs per image, at most <c>int(Num*PosFraction)</c> positive.</summary>
+/// <param name="NegPosUb">Cap on negatives per positive; -1 = no cap.</param>
+public sealed record SampleSettings(
+    int Num, double PosFraction, int NegPosUb, bool AddGtAsProposals,
+    PositiveSamplerKind Positives, NegativeSampler Negatives);
+
+/// <summary>The negative sampler and the options of its kind (exactly one non-null for iou_balanced / score_hlr).</summary>
+/// <param name="IsrN">ISR-N weights of score_hlr sampling.</param>
+public sealed record NegativeSampler(NegativeSamplerKind Type, IouBalancedOptions? IouBalanced, IsrSettings? IsrN);
+
+/// <summary>IoU-balanced negatives (Libra R-CNN): floor_thr -1 means no floor set.</summary>
+public sealed record IouBalancedOptions(double FloorThr, double FloorFraction, int NumBins);
+
+/// <summary>Hierarchical local rank: IoU-HLR of positives, Score-HLR of negatives.</summary>
+public sealed record RankSettings(PositiveRankKind Positives, NegativeRankKind Negatives, ScoreHlrOptions? ScoreHlr);
+
+/// <summary>Score-HLR: a negative is valid when its best foreground score exceeds ScoreThr; groups by nms_match at IouThr.</summary>
+public sealed record ScoreHlrOptions(double ScoreThr, double IouThr);
+
+/// <summary>ISR weights <c>(bias + (1-bias)*w)^k</c>, used by ISR-P (positives) and ISR-N (negatives).</summary>
+public sealed record IsrSettings(double K, double Bias);
+
+/// <summary>CARL: <c>c = (bias + (1-bias)*s)^k</c> on each positive's box loss, added to the box loss.</summary>
+public sealed record CarlSettings(double K, double Bias);
+
+public sealed record LossSettings(ClassificationLoss Cls, BoxLoss Box, CarlSettings? Carl);
+
+/// <param name="Focal">Gamma and alpha when <see cref="Type"/> is focal.</param>
+/// <param name="Isr">ISR-P when on.</param>
+public sealed record ClassificationLoss(ClassificationLossKind Type, double LossWeight, FocalOptions? Focal, IsrSettings? Isr);
+
+public sealed record FocalOptions(double Gamma, double Alpha);
+
+/// <param name="Beta">smooth_l1 and balanced_l1; null otherwise.</param>
+/// <param name="BalancedL1">alpha and gamma of balanced_l1.</param>
+public sealed record BoxLoss(BoxLossKind Type, double LossWeight, double? Beta, BalancedL1Options? BalancedL1);
+
+public sealed record BalancedL1Options(double Alpha, double Gamma);
+
+/// <summary>Optional run settings (defaults suit a short CPU run on <c>builtin:shapes</c>).</summary>
+/// <param name="LrSteps">Epochs after which the step schedule multiplies the learning rate by 0.1.</param>
+public sealed record TrainSettings(
+    string Data, int Epochs, int Batch, double Lr, double Momentum, double WeightDecay,
+    int WarmupIters, double WarmupRatio, LrSchedule Schedule, ImmutableEquatableArray<int> LrSteps,
+    int ImageSize, int Seed);
+
+/// <summary>One sweep axis: a dotted key and its values (canonical YAML text), with the label used in point names.</summary>
+public sealed record VariantAxis(string Key, string Label, ImmutableEquatableArray<string> Values);

@@ -1,0 +1,70 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Pisa.Recipes;
+
+/// <summary>Validated values → the model records. Runs only when validation found no error.</summary>
+internal static class RecipeBuilder
+{
+    public static Recipe Build(ResolvedValues v, IReadOnlyList<VariantAxisNodes> axes, string? variant, ImmutableEquatableArray<string> baseChain)
+    {
+        var detector = v.Name<DetectorKind>("detector");
+        bool twoStage = detector == DetectorKind.TwoStage;
+        return new Recipe(
+            Name: v.Text("recipe"),
+            Variant: variant,
+            BaseChain: baseChain,
+            Compat: v.Name<CompatMode>("compat"),
+            Detector: detector,
+            Assign: new AssignSettings(v.Number("assign.pos_iou"), v.Number("assign.neg_iou"), v.Number("assign.min_pos_iou"), v.Boolean("assign.match_low_quality")),
+            Rpn: twoStage ? new RpnSettings(v.Integer("rpn.train_proposals"), v.Integer("rpn.test_proposals")) : null,
+            Sample: twoStage ? Sample(v) : null,
+            Rank: Rank(v),
+            Loss: new LossSettings(Classification(v), Box(v), v.IsOn("loss.carl") ? new CarlSettings(v.Number("loss.carl.k"), v.Number("loss.carl.bias")) : null),
+            Train: Train(v),
+            Variants: axes.Select(a => new VariantAxis(a.Key, a.Label, a.Canonical.ToEquatableArray())).ToEquatableArray(),
+            Settings: v.InOrder.Where(x => x.Canonical != "on").Select(x => new Setting(x.Path, x.Canonical)).ToEquatableArray());
+    }
+
+    private static SampleSettings Sample(ResolvedValues v)
+    {
+        var negatives = v.Name<NegativeSamplerKind>("sample.negatives.type");
+        var sampler = new NegativeSampler(
+            negatives,
+            negatives == NegativeSamplerKind.IouBalanced
+                ? new IouBalancedOptions(v.Number("sample.negatives.floor_thr"), v.Number("sample.negatives.floor_fraction"), v.Integer("sample.negatives.num_bins"))
+                : null,
+            negatives == NegativeSamplerKind.ScoreHlr ? new IsrSettings(v.Number("sample.negatives.k"), v.Number("sample.negatives.bias")) : null);
+        return new SampleSettings(v.Integer("sample.num"), v.Number("sample.pos_fraction"), v.Integer("sample.neg_pos_ub"),
+            v.Boolean("sample.add_gt_as_proposals"), v.Name<PositiveSamplerKind>("sample.positives.type"), sampler);
+    }
+
+    private static RankSettings Rank(ResolvedValues v)
+    {
+        var negatives = v.Name<NegativeRankKind>("rank.negatives.type");
+        return new RankSettings(v.Name<PositiveRankKind>("rank.positives.type"), negatives,
+            negatives == NegativeRankKind.ScoreHlr ? new ScoreHlrOptions(v.Number("rank.negatives.score_thr"), v.Number("rank.negatives.iou_thr")) : null);
+    }
+
+    private static ClassificationLoss Classification(ResolvedValues v)
+    {
+        var type = v.Name<ClassificationLossKind>("loss.cls.type");
+        return new ClassificationLoss(type, v.Number("loss.cls.loss_weight"),
+            type == ClassificationLossKind.Focal ? new FocalOptions(v.Number("loss.cls.gamma"), v.Number("loss.cls.alpha")) : null,
+            v.IsOn("loss.cls.isr") ? new IsrSettings(v.Number("loss.cls.isr.k"), v.Number("loss.cls.isr.bias")) : null);
+    }
+
+    private static BoxLoss Box(ResolvedValues v)
+    {
+        var type = v.Name<BoxLossKind>("loss.box.type");
+        return new BoxLoss(type,
+            type == BoxLossKind.None ? 0 : v.Number("loss.box.loss_weight"),
+            type is BoxLossKind.SmoothL1 or BoxLossKind.BalancedL1 ? v.Number("loss.box.beta") : null,
+            type == BoxLossKind.BalancedL1 ? new BalancedL1Options(v.Number("loss.box.alpha"), v.Number("loss.box.gamma")) : null);
+    }
+
+    private static TrainSettings Train(ResolvedValues v) => new(
+        v.Text("train.data"), v.Integer("train.epochs"), v.Integer("train.batch"), v.Number("train.lr"), v.Number("train.momentum"),
+        v.Number("train.weight_decay"), v.Integer("train.warmup_iters"), v.Number("train.warmup_ratio"), v.Name<LrSchedule>("train.schedule"),
+        ((int[])v.Find("train.lr_steps")!.Value!).ToEquatableArray(), v.Integer("train.image_size"), v.Integer("train.seed"));
+}

@@ -1,0 +1,92 @@
+using Pisa.Recipes;
+
+namespace Pisa.Recipes.Tests;
+
+/// <summary>The attribute front door reads into the same model, through the same rules, as YAML.</summary>
+public class AttributeTests
+{
+    [Recipe("pisa-faster-rcnn", Base = "faster-rcnn", Compat = CompatMode.Mmdet)]
+    [Rpn(TrainProposals = 2000, TestProposals = 2000)]
+    [NegativeSampler(NegativeSamplerKind.ScoreHlr, K = 0.5, Bias = 0)]
+    [PositiveRank(PositiveRankKind.IouHlr)]
+    [NegativeRank(NegativeRankKind.ScoreHlr, ScoreThr = 0.05, IouThr = 0.5)]
+    [ClassificationLoss(ClassificationLossKind.CrossEntropy)]
+    [Isr(K = 2, Bias = 0)]
+    [BoxLoss(BoxLossKind.SmoothL1, Beta = 1.0)]
+    [Carl(K = 1, Bias = 0.2)]
+    private sealed class AttributedPisaFasterRcnn;
+
+    [Recipe("pisa-sweep", Base = "pisa-faster-rcnn")]
+    [Variant("loss.cls.isr.k", 1, 2)]
+    [Variant("loss.carl.bias", 0, 0.2)]
+    private sealed class AttributedSweep;
+
+    [Recipe("bad-carl", Base = "faster-rcnn")]
+    [Carl(K = -1)]
+    private sealed class AttributedBadCarl;
+
+    [Recipe("full", Detector = DetectorKind.TwoStage)]
+    [Assign(PosIou = 0.6, NegIou = 0.4, MinPosIou = 0.3, MatchLowQuality = true)]
+    [Sample(Num = 256, PosFraction = 0.5, NegPosUb = 3, AddGtAsProposals = false)]
+    [PositiveSampler(PositiveSamplerKind.InstanceBalanced)]
+    [NegativeSampler(NegativeSamplerKind.IouBalanced, FloorThr = 0, FloorFraction = 0.5, NumBins = 2)]
+    [ClassificationLoss(ClassificationLossKind.Focal, Gamma = 1.5, Alpha = 0.5, LossWeight = 2)]
+    [BoxLoss(BoxLossKind.BalancedL1, Alpha = 0.4, Gamma = 1.2, Beta = 0.8, LossWeight = 0.5)]
+    [Train(Data = "data/coco", Epochs = 3, Batch = 2, Lr = 0.005, Momentum = 0.8, WeightDecay = 0.001, WarmupIters = 10,
+        WarmupRatio = 0.01, Schedule = LrSchedule.Cosine, LrSteps = [1, 2], ImageSize = 64, Seed = 7)]
+    private sealed class AttributedEverything;
+
+    [Fact]
+    public void An_attributed_class_equals_the_yaml_recipe()
+    {
+        Recipe fromAttributes = Recipes.Valid(RecipeAttributeMap.Read(typeof(AttributedPisaFasterRcnn), Recipes.Folder));
+        Assert.Equal(Recipes.Valid(Recipes.LoadShipped("pisa-faster-rcnn")), fromAttributes);
+    }
+
+    [Fact]
+    public void Attributed_variants_make_the_same_points_as_yaml()
+    {
+        RecipeLoadResult fromAttributes = RecipeAttributeMap.Read(typeof(AttributedSweep), Recipes.Folder);
+        Assert.Equal(Recipes.LoadShipped("pisa-sweep").Points, fromAttributes.Points);
+    }
+
+    [Fact]
+    public void Attribute_errors_are_the_yaml_rules_located_at_the_attribute()
+    {
+        RecipeLoadResult result = RecipeAttributeMap.Read(typeof(AttributedBadCarl), Recipes.Folder);
+        string type = typeof(AttributedBadCarl).FullName!;
+        Assert.Equal(
+            [$"{type} [Carl]: error PISA0006: 'loss.carl.k' is -1: it must be >= 0"],
+            result.Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
+    public void Every_attribute_property_sets_its_key()
+    {
+        Recipe r = Recipes.Valid(RecipeAttributeMap.Read(typeof(AttributedEverything), Recipes.Folder));
+        Assert.Equal(new AssignSettings(0.6, 0.4, 0.3, true), r.Assign);
+        Assert.Equal(new SampleSettings(256, 0.5, 3, false, PositiveSamplerKind.InstanceBalanced,
+            new NegativeSampler(NegativeSamplerKind.IouBalanced, new IouBalancedOptions(0, 0.5, 2), null)), r.Sample);
+        Assert.Equal(new ClassificationLoss(ClassificationLossKind.Focal, 2, new FocalOptions(1.5, 0.5), null), r.Loss.Cls);
+        Assert.Equal(new BoxLoss(BoxLossKind.BalancedL1, 0.5, 0.8, new BalancedL1Options(0.4, 1.2)), r.Loss.Box);
+        Assert.Equal(new TrainSettings("data/coco", 3, 2, 0.005, 0.8, 0.001, 10, 0.01, LrSchedule.Cosine, ImmutableEquatableArray.Create(1, 2), 64, 7), r.Train);
+    }
+
+    [Fact]
+    public void Every_attribute_maps_onto_a_section_of_the_language()
+    {
+        var attributes = typeof(RecipeAttribute).Assembly.GetTypes()
+            .Where(t => t.IsPublic && t.IsSubclassOf(typeof(Attribute)) && t != typeof(VariantAttribute))
+            .Select(t => t.Name.Replace("Attribute", ""));
+        Assert.Equal(attributes.Order(StringComparer.Ordinal), RecipeAttributeMap.Sections.Keys.Order(StringComparer.Ordinal));
+        foreach (var (name, (section, _)) in RecipeAttributeMap.Sections)
+        {
+            Type type = typeof(RecipeAttribute).Assembly.GetType($"Pisa.Recipes.{name}Attribute")!;
+            foreach (var property in type.GetProperties().Where(p => p.CanWrite))
+            {
+                string path = (section.Length == 0 ? "" : section + ".") + RecipeAttributeMap.SnakeCase(property.Name);
+                Assert.True(RecipeKeys.Find(path) is not null, $"{type.Name}.{property.Name} → {path} is no key");
+            }
+        }
+    }
+}
