@@ -1,4 +1,115 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using Pisa.Cli.Bench;
+using Spectre.Console.Cli;
+using static TorchSharp.torch;
+
 namespace Pisa.Cli.Commands;
 
-/// <summary><c>pisa bench</c> (not built yet).</summary>
-public sealed class BenchCommand() : NotBuiltYetCommand("bench");
+/// <summary><c>pisa bench kernels [--json out.json] [--threads 1]</c>: the sampling-stage benchmark of WORKLOAD.md.</summary>
+public sealed class BenchCommand : Command<BenchCommand.Settings>
+{
+    /// <summary>Options of <c>pisa bench</c>.</summary>
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<SUITE>")]
+        [Description("What to benchmark: 'kernels'.")]
+        public string Suite { get; init; } = "";
+
+        [CommandOption("--json <FILE>")]
+        [Description("Also write the results as JSON to FILE.")]
+        public string? Json { get; init; }
+
+        [CommandOption("--threads <N>")]
+        [Description("libtorch intra-op threads (default: libtorch's choice).")]
+        public int? Threads { get; init; }
+
+        [CommandOption("--workload <FILE>")]
+        [Description("The dumped instance (default ../shared/bench/coco_like_g15_seed0.json beside the repository).")]
+        public string? Workload { get; init; }
+
+        [CommandOption("--max-proposals <N>")]
+        [Description("Largest generated size, proposals per image (default 65536).")]
+        public int MaxProposals { get; init; } = 65536;
+
+        [CommandOption("--loop-port-max <N>")]
+        [Description("Time the loop port up to this many proposals per image (default 4096; it is slow above).")]
+        public int LoopPortMax { get; init; } = 4096;
+    }
+
+    private static readonly int[] GtCounts = [5, 15, 50];
+    private static readonly int[] ProposalCounts = [1024, 4096, 16384, 65536];
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Suite != "kernels") throw new PisaUserException($"pisa bench: unknown suite '{settings.Suite}' (known: kernels)");
+        if (settings.Threads is int threads)
+        {
+            if (threads < 1) throw new PisaUserException("pisa bench: --threads must be at least 1");
+            set_num_threads(threads);
+        }
+        string workloadFile = settings.Workload ?? DefaultWorkload();
+        if (!File.Exists(workloadFile)) throw new PisaUserException($"pisa bench: workload file not found: {workloadFile}");
+
+        var results = new List<SizeResult>();
+        void Run(Workload w, int repeats, bool loop)
+        {
+            var result = KernelBench.Measure(w, repeats, loop);
+            results.Add(result);
+            Console.WriteLine(Row(result));
+        }
+
+        Console.WriteLine($"pisa bench kernels: libtorch threads {get_num_threads()}, 2 images, 512 samples at 0.25, medians in ms (fused | loop port)");
+        Console.WriteLine(Header());
+        Run(Workload.Read(workloadFile), 15, loop: true);
+        foreach (int gts in GtCounts)
+            Run(Workload.Generate(seed: gts, images: 2, gtsPerImage: gts, proposalsPerImage: 2000), 15, loop: true);
+        foreach (int proposals in ProposalCounts.Where(p => p <= settings.MaxProposals))
+            foreach (int gts in GtCounts)
+                Run(Workload.Generate(seed: gts * 7 + proposals, images: 2, gtsPerImage: gts, proposalsPerImage: proposals),
+                    proposals <= 4096 ? 9 : proposals <= 16384 ? 3 : 1, loop: proposals <= settings.LoopPortMax);
+
+        Console.WriteLine();
+        Console.WriteLine("growth of the fused total with candidates (exponent k in time ~ n^k between successive sizes; n log n is about 1.1):");
+        foreach (int gts in GtCounts)
+        {
+            var series = results.Where(r => r.GtsPerImage == gts && r.Workload.StartsWith("generated") && ProposalCounts.Contains((int)r.ProposalsPerImage))
+                .OrderBy(r => r.ProposalsPerImage).ToList();
+            var steps = series.Zip(series.Skip(1), (a, b) =>
+                F($"{a.ProposalsPerImage}->{b.ProposalsPerImage}: {Math.Log(b.Fused.Total / a.Fused.Total) / Math.Log((double)b.ProposalsPerImage / a.ProposalsPerImage):0.00}"));
+            Console.WriteLine($"  G={gts}: {string.Join(", ", steps)}");
+        }
+
+        if (settings.Json is string json)
+        {
+            var document = new { threads = get_num_threads(), workload = workloadFile, results };
+            File.WriteAllText(json, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine($"wrote {json}");
+        }
+        return PisaApp.Ok;
+    }
+
+    private static string DefaultWorkload()
+    {
+        // The repository root holds Pisa.Dsl.sln; the shared folder sits beside it.
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Pisa.Dsl.sln")))
+                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "bench", "coco_like_g15_seed0.json"));
+        return Path.GetFullPath(Path.Combine("..", "shared", "bench", "coco_like_g15_seed0.json"));
+    }
+
+    private static string Header() =>
+        $"{"workload",-28} {"G",3} {"P/img",6} | {"assign",15} {"libra",15} {"score-hlr",17} {"isr-p",15} {"carl",13} {"total",17} {"speedup",7} | {"IoU floor",9} {"x floor",7} {"peak MiB",8}";
+
+    private static string Row(SizeResult r)
+    {
+        string Pair(double fused, double? loop, int width) => F($"{fused,6:0.00} | {(loop is double l ? F($"{l:0.00}") : "-")}").PadLeft(width);
+        var l = r.LoopPort;
+        return F($"{r.Workload,-28} {r.GtsPerImage,3} {r.ProposalsPerImage,6} | {Pair(r.Fused.Assign, l?.Assign, 15)} {Pair(r.Fused.Libra, l?.Libra, 15)} ") +
+               F($"{Pair(r.Fused.ScoreHlr, l?.ScoreHlr, 17)} {Pair(r.Fused.IsrP, l?.IsrP, 15)} {Pair(r.Fused.Carl, l?.Carl, 13)} {Pair(r.Fused.Total, l?.Total, 17)} ") +
+               F($"{(r.Speedup is double s ? F($"{s:0.0}x") : "-"),7} | {r.IouFloorMs,9:0.000} {r.FloorRatio,6:0.0}x {r.PeakMemoryMiB,8:0}");
+    }
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

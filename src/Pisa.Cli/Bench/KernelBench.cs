@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using Pisa.Kernels;
+using Pisa.Kernels.Pipeline;
+using static TorchSharp.torch;
+using Port = Pisa.Kernels.Tests.LoopPort.LoopPort;
+
+namespace Pisa.Cli.Bench;
+
+/// <summary>Median milliseconds of each stage of WORKLOAD.md's sampling / ranking / reweighting step.</summary>
+public sealed record StageTimes(double Assign, double Libra, double ScoreHlr, double IsrP, double Carl, double Total);
+
+/// <summary>One measured size: fused times, loop-port times (when run), the IoU floor and the peak memory.</summary>
+public sealed record SizeResult(string Workload, long GtsPerImage, long ProposalsPerImage, StageTimes Fused, StageTimes? LoopPort,
+    double IouFloorMs, double PeakMemoryMiB)
+{
+    /// <summary>Loop port total / fused total.</summary>
+    public double? Speedup => LoopPort is null ? null : LoopPort.Total / Fused.Total;
+
+    /// <summary>Fused total / one IoU matrix of the same size.</summary>
+    public double FloorRatio => Fused.Total / IouFloorMs;
+}
+
+/// <summary>
+/// <c>pisa bench kernels</c>: times the fused kernels and the loop port side by side on WORKLOAD.md's stage (2 images,
+/// 512 samples at 0.25, mmdet mode), the growth with the number of candidates, the ratio to the IoU-matrix floor, and
+/// the peak resident memory of each size.
+/// </summary>
+public static class KernelBench
+{
+    private const int SamplesPerImage = 512;
+    private const long PositiveBudget = 128; // int(512 * 0.25)
+    private static readonly double[] Means = [0, 0, 0, 0];
+    private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];
+
+    /// <summary>Measures one workload.</summary>
+    /// <param name="repeats">timed runs per stage (after one warm-up); the median is reported.</param>
+    /// <param name="withLoopPort">whether to time the loop port too (it is slow at large sizes).</param>
+    public static SizeResult Measure(Workload w, int repeats, bool withLoopPort)
+    {
+        ResetPeakMemory();
+        using var scope = NewDisposeScope();
+        var fused = Median(repeats, () => FusedStage(w, new Generator(0)));
+        StageTimes? loop = withLoopPort ? Median(Math.Max(1, repeats / 3), () => LoopStage(w, new Random(0))) : null;
+        var candidates = cat([w.Gts, w.Proposals], 1);
+        double floor = MedianOf(repeats * 3, () => { using var _ = Boxes.Overlaps(w.Gts, candidates); });
+        return new SizeResult(w.Name, w.GtsPerImage, w.ProposalsPerImage, fused, loop, floor, PeakMemoryMiB());
+    }
+
+    /// <summary>The fused step: batched kernels, no loop over images, gts, classes or groups.</summary>
+    private static StageTimes FusedStage(Workload w, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        var clock = Stopwatch.StartNew();
+        long b = w.Images;
+        var input = new TwoStageSampleInput(w.Proposals, ones(b, w.ProposalsPerImage, ScalarType.Bool), w.Gts, w.GtLabels,
+            ones(b, w.GtsPerImage, ScalarType.Bool), tensor(new[] { Workload.Height, Workload.Width }).expand(b, 2), w.NumClasses);
+
+        var t0 = clock.Elapsed.TotalMilliseconds;
+        var candidates = PipelineSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
+        var gtInds = candidates.Assigned.GtInds;
+        var t1 = clock.Elapsed.TotalMilliseconds;
+
+        var positives = Sample.InstanceBalancedPositives(gtInds, PositiveBudget, Compat.Mmdet, generator);
+        var negativeBudget = Sample.NegativeBudget(SamplesPerImage, Ranks.Count(positives));
+        _ = Sample.IoUBalancedNegatives(gtInds, candidates.Assigned.MaxOverlaps, candidates.Mask, negativeBudget, new IoUBalancedSettings(-1, 0, 3),
+            firstCall: false, Compat.Mmdet, generator);
+        var t2 = clock.Elapsed.TotalMilliseconds;
+
+        var hlr = Sample.ScoreHlrNegatives(gtInds == 0, w.ClsScore, w.BboxPred, candidates.Boxes, negativeBudget, new ScoreHlrSettings(0.5, 0, 0.05, 0.5),
+            Means, Stds, Compat.Mmdet, generator);
+        var t3 = clock.Elapsed.TotalMilliseconds;
+
+        var sample = PipelineSteps.PackSamples(input, candidates, positives, hlr.Selected, SamplesPerImage, Means, Stds, Compat.Mmdet, hlr.Order, hlr.Weights, hlr.HasWeights);
+        var rows = sample.CandidateIndex.view(b, SamplesPerImage);
+        var cls = w.ClsScore.gather(1, rows.unsqueeze(-1).expand(-1, -1, w.ClsScore.shape[2])).view(b * SamplesPerImage, -1);
+        var pred = w.BboxPred.gather(1, rows.unsqueeze(-1).expand(-1, -1, w.BboxPred.shape[2])).view(b * SamplesPerImage, -1);
+        _ = Reweight.IsrP(cls, pred, sample.Rois[.., 1..], sample.Labels, sample.LabelWeights, sample.BboxTargets, sample.PosGtIds, w.NumClasses,
+            new ReweightSettings(2, 0), Means, Stds, Compat.Mmdet);
+        var t4 = clock.Elapsed.TotalMilliseconds;
+
+        _ = Reweight.Carl(cls, sample.Labels, pred, sample.BboxTargets, w.NumClasses, new ReweightSettings(1, 0.2), false, BoxLoss.SmoothL1Default, sample.SampleCount());
+        var t5 = clock.Elapsed.TotalMilliseconds;
+        // ISR-P's time includes packing the sampled batch (targets, gt ids): the reference builds them in the same place.
+        return new StageTimes(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t0);
+    }
+
+    /// <summary>The loop port: per image, per gt, per class, per group, as the reference is shaped.</summary>
+    private static StageTimes LoopStage(Workload w, Random random)
+    {
+        using var scope = NewDisposeScope();
+        var clock = Stopwatch.StartNew();
+        long b = w.Images;
+        var thresholds = new Assign.Thresholds(0.5, 0.5, 0.5, false);
+        double assign = 0, libra = 0, scoreHlr = 0;
+        var rows = new List<(int Image, long Candidate, long Label, long LocalGt, long GtId, float Weight)>();
+        long offset = 0;
+        for (int i = 0; i < b; i++)
+        {
+            var candidates = cat([w.Gts[i], w.Proposals[i]], 0);
+            double t0 = clock.Elapsed.TotalMilliseconds;
+            var (gtInds, maxOverlaps, labels) = Port.Assign(candidates, w.Gts[i], w.GtLabels[i], thresholds);
+            double t1 = clock.Elapsed.TotalMilliseconds;
+            var positives = Port.InstanceBalancedPositives(gtInds, PositiveBudget, random);
+            _ = Port.IoUBalancedNegatives(gtInds, maxOverlaps, SamplesPerImage - positives.Length, new IoUBalancedSettings(-1, 0, 3), firstCall: false, random);
+            double t2 = clock.Elapsed.TotalMilliseconds;
+            var negatives = Enumerable.Range(0, gtInds.Length).Where(k => gtInds[k] == 0).Select(k => (long)k).ToArray();
+            var negIndex = tensor(negatives);
+            var (selected, weights) = Port.ScoreHlrNegatives(w.ClsScore[i].index_select(0, negIndex), w.BboxPred[i].index_select(0, negIndex),
+                candidates.index_select(0, negIndex), SamplesPerImage - positives.Length, new ScoreHlrSettings(0.5, 0, 0.05, 0.5), Means, Stds, random);
+            double t3 = clock.Elapsed.TotalMilliseconds;
+            (assign, libra, scoreHlr) = (assign + t1 - t0, libra + t2 - t1, scoreHlr + t3 - t2);
+            rows.AddRange(positives.Select(p => (i, p, labels[p], gtInds[p] - 1, gtInds[p] - 1 + offset, 1f)));
+            rows.AddRange(selected.Select((s, k) => (i, negatives[s], (long)w.NumClasses, 0L, -1L, weights[k])));
+            offset = positives.Length > 0 ? positives.Max(p => gtInds[p]) : offset; // quirk Q3's offset
+        }
+        double t4 = clock.Elapsed.TotalMilliseconds;
+        var image = tensor(rows.Select(r => (long)r.Image).ToArray());
+        var candidate = tensor(rows.Select(r => r.Candidate).ToArray());
+        var allCandidates = cat([w.Gts, w.Proposals], 1);
+        var rois = allCandidates[image, candidate];
+        var cls = w.ClsScore[image, candidate];
+        var pred = w.BboxPred[image, candidate];
+        var labelArray = rows.Select(r => r.Label).ToArray();
+        var gtOfRow = w.Gts[image, tensor(rows.Select(r => r.LocalGt).ToArray())];
+        var targets = Boxes.EncodeDeltaXywh(rois, gtOfRow, Means, Stds) * tensor(labelArray.Select(l => l < w.NumClasses ? 1f : 0f).ToArray()).unsqueeze(-1);
+        _ = Port.IsrP(cls, pred, rois, labelArray, rows.Select(r => r.Weight).ToArray(), targets, rows.Select(r => r.GtId).ToArray(), w.NumClasses,
+            new ReweightSettings(2, 0), Means, Stds);
+        double t5 = clock.Elapsed.TotalMilliseconds;
+        _ = Port.Carl(cls, labelArray, pred, targets, w.NumClasses, new ReweightSettings(1, 0.2));
+        double t6 = clock.Elapsed.TotalMilliseconds;
+        return new StageTimes(assign, libra, scoreHlr, t5 - t4, t6 - t5, assign + libra + scoreHlr + (t6 - t4));
+    }
+
+    private static StageTimes Median(int repeats, Func<StageTimes> run)
+    {
+        run(); // warm-up
+        var runs = Enumerable.Range(0, repeats).Select(_ => run()).ToList();
+        double M(Func<StageTimes, double> f) => MedianValue(runs.Select(f));
+        return new StageTimes(M(r => r.Assign), M(r => r.Libra), M(r => r.ScoreHlr), M(r => r.IsrP), M(r => r.Carl), M(r => r.Total));
+    }
+
+    private static double MedianOf(int repeats, Action run)
+    {
+        run();
+        return MedianValue(Enumerable.Range(0, repeats).Select(_ =>
+        {
+            var clock = Stopwatch.StartNew();
+            run();
+            return clock.Elapsed.TotalMilliseconds;
+        }));
+    }
+
+    private static double MedianValue(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>Resets the kernel's peak-RSS counter (Linux: writing 5 to clear_refs), so each size reports its own peak.</summary>
+    private static void ResetPeakMemory()
+    {
+        GC.Collect();
+        try { if (OperatingSystem.IsLinux()) File.WriteAllText("/proc/self/clear_refs", "5"); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Peak resident memory of the process since the last reset, in MiB.</summary>
+    private static double PeakMemoryMiB()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+            if (line is not null && long.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], out long kib)) return kib / 1024.0;
+        }
+        return Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+    }
+}

@@ -1,0 +1,69 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Pisa.Kernels;
+
+/// <summary>IoU-HLR ranks of the positives and the largest per-class positive count M they are measured against.</summary>
+/// <param name="Rank">[P] int64, 0 = most important inside its class; -1 for non-positives.</param>
+/// <param name="MaxPerClass">[] int64: M, the largest number of positives of any one class in the batch.</param>
+public sealed record IoUHlrRanks(Tensor Rank, Tensor MaxPerClass);
+
+/// <summary>Hierarchical Local Rank (ALGORITHMS.md, "Ranking"), over a whole batch with sorts instead of loops.</summary>
+public static class Rank
+{
+    /// <summary>
+    /// IoU-HLR of the positives: inside each gt, the local rank by descending IoU; inside each class, rank by
+    /// <c>IoU + (M - local rank)</c> descending. <see cref="Compat.Mmdet"/> sorts that sum as one float32 key (Q6);
+    /// <see cref="Compat.Corrected"/> ranks (local rank, then IoU) exactly. Ties go to the lower index in both.
+    /// </summary>
+    /// <param name="ious">[P] IoU of each sample's predicted box with its target box.</param>
+    /// <param name="gtIds">[P] int64 gt id unique in the batch.</param>
+    /// <param name="labels">[P] int64 class.</param>
+    /// <param name="positive">[P] bool: which entries are positives (the others are ignored).</param>
+    public static IoUHlrRanks IoUHlr(Tensor ious, Tensor gtIds, Tensor labels, Tensor positive, long numClasses, Compat compat)
+    {
+        using var scope = NewDisposeScope();
+        var none = full_like(labels, -1L);
+        var classOf = where(positive, labels, none);
+        var perClass = zeros(numClasses + 1, int64, labels.device).scatter_add(0, where(positive, labels, full_like(labels, numClasses)), positive.to(int64));
+        var maxPerClass = perClass[TensorIndex.Slice(0, numClasses)].amax([0]);
+
+        // A gt belongs to one class, but gt ids may repeat across classes (quirk Q3): group by (class, gt).
+        var gtSpan = gtIds.amax([0]).clamp_min(0) + 1;
+        var gtGroup = where(positive, labels * gtSpan + gtIds, none);
+        var iou32 = ious.to(float32);
+        var localRank = Ranks.WithinGroups(gtGroup, -iou32);
+
+        var rank = compat == Compat.Mmdet
+            ? Ranks.WithinGroups(classOf, -(iou32 + (maxPerClass - localRank).to(float32)))
+            : Ranks.WithinGroups(classOf, localRank, -iou32);
+        rank = where(positive, rank, none);
+        return new IoUHlrRanks(rank.MoveToOuterDisposeScope(), maxPerClass.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Score-HLR order of valid negatives: importance of the j-th member of an nms_match group is
+    /// <c>num_valid - j + score</c>, descending. <see cref="Compat.Mmdet"/> sorts that as one float32 key (Q6),
+    /// <see cref="Compat.Corrected"/> ranks (j, then score) exactly; ties go to the lower index.
+    /// </summary>
+    /// <param name="groups">the nms_match grouping of the valid boxes.</param>
+    /// <param name="scores">[B, N] float32 max foreground score.</param>
+    /// <param name="valid">[B, N] bool.</param>
+    /// <returns>[B, N] int64 rank among the valid boxes of the image (0 = most important); N or more for the others.</returns>
+    public static Tensor ScoreHlr(NmsMatchResult groups, Tensor scores, Tensor valid, Compat compat)
+    {
+        using var scope = NewDisposeScope();
+        long n = scores.shape[^1];
+        var everyone = zeros_like(groups.Group);
+        var outside = where(valid, everyone, full_like(everyone, -1L));
+        var score32 = scores.to(float32);
+        if (compat == Compat.Mmdet)
+        {
+            var numValid = Ranks.Count(valid).unsqueeze(-1);
+            var importance = (numValid - groups.PositionInGroup).to(float32) + score32;
+            return Ranks.WithinGroups(outside, -importance).MoveToOuterDisposeScope();
+        }
+        var position = where(valid, groups.PositionInGroup, full_like(everyone, n));
+        return Ranks.WithinGroups(outside, position, -score32).MoveToOuterDisposeScope();
+    }
+}

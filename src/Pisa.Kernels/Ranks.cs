@@ -1,0 +1,112 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Pisa.Kernels;
+
+/// <summary>
+/// Rank building blocks shared by the samplers and HLR: every "sort, then number the items inside their group"
+/// is expressed here once, with sorts, scatters and cumulative maxima instead of loops.
+/// </summary>
+public static class Ranks
+{
+    /// <summary>The inverse permutation of <paramref name="order"/> along the last dimension: where each item landed.</summary>
+    /// <param name="order">[..., N] int64, a permutation of 0..N-1 in every row (e.g. from <c>argsort</c>).</param>
+    /// <returns>[..., N] int64: <c>rank[order[i]] = i</c>.</returns>
+    public static Tensor Inverse(Tensor order)
+    {
+        using var scope = NewDisposeScope();
+        long n = order.shape[^1];
+        var positions = arange(n, int64, order.device).expand_as(order);
+        return zeros_like(order).scatter(-1, order, positions).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Position of each item inside its run of equal group ids, for group ids already sorted along the last dimension.</summary>
+    /// <param name="sortedGroups">[..., N] any dtype, equal ids adjacent.</param>
+    /// <returns>[..., N] int64, 0 for the first item of each run.</returns>
+    public static Tensor WithinSortedRuns(Tensor sortedGroups)
+    {
+        using var scope = NewDisposeScope();
+        long n = sortedGroups.shape[^1];
+        var positions = arange(n, int64, sortedGroups.device).expand_as(sortedGroups);
+        var startsRun = ones_like(sortedGroups, dtype: ScalarType.Bool);
+        if (n > 1)
+            startsRun[TensorIndex.Ellipsis, TensorIndex.Slice(1)] = sortedGroups[TensorIndex.Ellipsis, TensorIndex.Slice(1)] != sortedGroups[TensorIndex.Ellipsis, TensorIndex.Slice(null, -1)];
+        var runStart = where(startsRun, positions, zeros_like(positions)).cummax(-1).values;
+        return (positions - runStart).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Rank of every item inside its group after ordering by <paramref name="keys"/> (ascending, the first key most
+    /// significant, ties by index). Items outside every group (<paramref name="groups"/> &lt; 0) get ranks of N or more.
+    /// </summary>
+    /// <param name="groups">[..., N] int64 group id, -1 for items in no group.</param>
+    /// <param name="keys">each [..., N], ascending = earlier.</param>
+    /// <returns>[..., N] int64.</returns>
+    public static Tensor WithinGroups(Tensor groups, params Tensor[] keys)
+    {
+        using var scope = NewDisposeScope();
+        long n = groups.shape[^1];
+        var order = LexicographicOrder([groups, .. keys]);
+        var sortedGroups = groups.gather(-1, order);
+        var rankSorted = WithinSortedRuns(sortedGroups);
+        rankSorted = where(sortedGroups < 0, rankSorted + n, rankSorted);
+        return zeros_like(rankSorted).scatter(-1, order, rankSorted).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The permutation sorting by several keys (the first most significant, all ascending, ties by index):
+    /// stable sorts from the least significant key up.</summary>
+    /// <param name="keys">each [..., N].</param>
+    /// <returns>[..., N] int64.</returns>
+    public static Tensor LexicographicOrder(params Tensor[] keys)
+    {
+        using var scope = NewDisposeScope();
+        var order = StableArgsort(keys[^1]);
+        for (int k = keys.Length - 2; k >= 0; k--)
+            order = order.gather(-1, StableArgsort(keys[k].gather(-1, order)));
+        return order.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Position of every item in the order given by <paramref name="keys"/> (see <see cref="LexicographicOrder"/>).</summary>
+    /// <returns>[..., N] int64, 0 = first.</returns>
+    public static Tensor Lexicographic(params Tensor[] keys)
+    {
+        using var scope = NewDisposeScope();
+        return Inverse(LexicographicOrder(keys)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A uniformly random order of the eligible items of each row: rank 0..count-1 for them, N or more for the others.</summary>
+    /// <param name="eligible">[..., N] bool.</param>
+    /// <returns>[..., N] int64.</returns>
+    public static Tensor Random(Tensor eligible, Generator? generator) =>
+        RandomWithinGroups(eligible.to(ScalarType.Int64) - 1, generator);
+
+    /// <summary>A uniformly random order inside every group: a random draw without replacement per group.</summary>
+    /// <param name="groups">[..., N] int64 group id, -1 for items in no group.</param>
+    /// <returns>[..., N] int64 rank inside the group (N or more outside every group).</returns>
+    public static Tensor RandomWithinGroups(Tensor groups, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        var keys = rand(groups.shape, float32, groups.device, generator: generator);
+        return WithinGroups(groups, keys).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Draws <paramref name="count"/> eligible items per row uniformly without replacement (all of them if fewer).</summary>
+    /// <param name="eligible">[B, N] bool.</param>
+    /// <param name="count">[B] int64.</param>
+    /// <returns>[B, N] bool.</returns>
+    public static Tensor PickRandom(Tensor eligible, Tensor count, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        return (eligible & (Random(eligible, generator) < count.unsqueeze(-1))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The sorting permutation along the last dimension, ties kept in index order.</summary>
+    /// <param name="keys">[..., N].</param>
+    /// <returns>[..., N] int64.</returns>
+    public static Tensor StableArgsort(Tensor keys, bool descending = false) => keys.sort(-1, descending, stable: true).Indices;
+
+    /// <summary>Number of true items per row, as int64.</summary>
+    /// <param name="mask">[B, N] bool.</param>
+    /// <returns>[B] int64.</returns>
+    public static Tensor Count(Tensor mask) => mask.sum(-1, type: ScalarType.Int64);
+}

@@ -1,0 +1,129 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Pisa.Kernels;
+
+/// <summary>ISR-P / CARL exponent and bias.</summary>
+public sealed record ReweightSettings(double K, double Bias)
+{
+    /// <summary>ISR-P defaults: k 2, bias 0.</summary>
+    public static ReweightSettings IsrPDefault { get; } = new(2, 0);
+
+    /// <summary>CARL defaults: k 1, bias 0.2.</summary>
+    public static ReweightSettings CarlDefault { get; } = new(1, 0.2);
+}
+
+/// <summary>
+/// PISA's re-weighting (ALGORITHMS.md, "Re-weighting"): ISR-P on the positives' label weights, CARL's extra box loss,
+/// and the batch-unique gt ids they group by. Samples are flat <c>[N]</c> rows (a batch's sampled RoIs, or all anchors);
+/// positives are the rows with a label in <c>0..C-1</c>.
+/// </summary>
+public static class Reweight
+{
+    /// <summary>
+    /// ISR-P: each positive's weight becomes <c>(bias + (1-bias) * label_weight * (M - r)/M)^k</c> (r its IoU-HLR rank, the
+    /// IoU taken between the boxes decoded from the predicted and the target deltas), then all positive weights are scaled so
+    /// the positives' classification loss sum is unchanged. Negatives and the other targets are untouched; scores and
+    /// predictions are detached.
+    /// </summary>
+    /// <param name="clsScore">[N, C+1] softmax logits, or [N, C] sigmoid logits when <paramref name="sigmoid"/>.</param>
+    /// <param name="bboxPred">[N, 4C] or [N, 4].</param>
+    /// <param name="rois">[N, 4] the boxes the deltas are relative to.</param>
+    /// <param name="labels">[N] int64, C = background; a negative label (padding) is neither positive nor negative.</param>
+    /// <param name="labelWeights">[N].</param>
+    /// <param name="bboxTargets">[N, 4] target deltas.</param>
+    /// <param name="gtIds">[N] int64 batch-unique gt id of each positive.</param>
+    /// <returns>[N] the new label weights.</returns>
+    public static Tensor IsrP(Tensor clsScore, Tensor bboxPred, Tensor rois, Tensor labels, Tensor labelWeights, Tensor bboxTargets,
+        Tensor gtIds, long numClasses, ReweightSettings settings, double[]? means, double[]? stds, Compat compat, bool sigmoid = false)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var positive = (labels >= 0) & (labels < numClasses);
+        var predicted = Boxes.DecodeDeltaXywh(rois, Boxes.DeltasOfClass(bboxPred.detach(), labels), means, stds);
+        var target = Boxes.DecodeDeltaXywh(rois, bboxTargets, means, stds);
+        var ious = Boxes.AlignedOverlaps(predicted, target);
+        var (rank, maxPerClass) = Rank.IoUHlr(ious, gtIds, labels, positive, numClasses, compat);
+
+        var m = maxPerClass.to(float32);
+        var weights = labelWeights * ((m - rank.to(float32)) / m.clamp_min(1));
+        weights = (settings.Bias + (1 - settings.Bias) * weights).pow(settings.K);
+
+        var loss = ClassificationLoss(clsScore.detach(), labels, sigmoid);
+        var positiveLoss = where(positive, loss, zeros_like(loss));
+        var ratio = Sample.SafeRatio((positiveLoss * labelWeights).sum(), (positiveLoss * weights).sum());
+        return where(positive, weights * ratio, labelWeights).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// CARL: <c>c_i = (bias + (1-bias) s_i)^k</c> for the gt-class probability s_i of each positive (not detached),
+    /// normalised to sum to the number of positives; the loss is <c>sum_i c_i * sum_coords box_loss_i / avg_factor</c>.
+    /// No positives gives a zero that stays connected to the graph.
+    /// </summary>
+    /// <param name="clsScore">[N, C+1] (softmax) or [N, C] (sigmoid).</param>
+    /// <param name="labels">[N] int64.</param>
+    /// <param name="bboxPred">[N, 4C] or [N, 4].</param>
+    /// <param name="bboxTargets">[N, 4].</param>
+    /// <param name="avgFactor">[] divisor; default the number of rows.</param>
+    /// <returns>[] the CARL loss.</returns>
+    public static Tensor Carl(Tensor clsScore, Tensor labels, Tensor bboxPred, Tensor bboxTargets, long numClasses,
+        ReweightSettings settings, bool sigmoid, BoxLoss boxLoss, Tensor? avgFactor = null)
+    {
+        using var scope = NewDisposeScope();
+        var c = CarlWeights(clsScore, labels, numClasses, settings, sigmoid);
+        var boxLossPerRow = boxLoss.Compute(Boxes.DeltasOfClass(bboxPred, labels), bboxTargets).sum(-1);
+        var divisor = avgFactor ?? tensor((double)labels.shape[0], c.dtype, labels.device);
+        // Rows that are not positive multiply by c = 0, so the sum stays connected to the graph even without positives.
+        return ((c * boxLossPerRow).sum() / divisor).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>CARL's per-sample weights <c>c_i</c> (not detached), normalised to sum to the number of positives.</summary>
+    /// <param name="clsScore">[N, C+1] (softmax) or [N, C] (sigmoid).</param>
+    /// <param name="labels">[N] int64.</param>
+    /// <returns>[N], 0 for rows that are not positive.</returns>
+    public static Tensor CarlWeights(Tensor clsScore, Tensor labels, long numClasses, ReweightSettings settings, bool sigmoid)
+    {
+        using var scope = NewDisposeScope();
+        var positive = (labels >= 0) & (labels < numClasses);
+        var probabilities = sigmoid ? clsScore.sigmoid() : clsScore.softmax(-1);
+        var gtClassScore = probabilities.gather(-1, labels.clamp(0, numClasses - 1).unsqueeze(-1)).squeeze(-1);
+        var c = (settings.Bias + (1 - settings.Bias) * gtClassScore).pow(settings.K) * positive.to(gtClassScore.dtype);
+        var numPositives = positive.sum(type: gtClassScore.dtype);
+        return (c * (numPositives / c.sum().clamp_min(1e-12))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Batch-unique gt ids of the sampled positives. <see cref="Compat.Corrected"/> offsets each image's gts by the number of
+    /// gts of the images before it. <see cref="Compat.Mmdet"/> reproduces Q3: the offset is the previous image with positives'
+    /// largest positive gt index + 1, not a running total, so ids of different images can collide.
+    /// </summary>
+    /// <param name="gtInds">[B, S] int64 1-based gt of each sample, &lt;= 0 when not positive.</param>
+    /// <param name="gtCount">[B] int64 number of gts of each image.</param>
+    /// <returns>[B, S] int64, -1 for non-positives.</returns>
+    public static Tensor BatchGtIds(Tensor gtInds, Tensor gtCount, Compat compat)
+    {
+        using var scope = NewDisposeScope();
+        var positive = gtInds > 0;
+        var local = gtInds - 1;
+        Tensor offset;
+        if (compat == Compat.Corrected)
+        {
+            offset = gtCount.cumsum(0) - gtCount;
+        }
+        else
+        {
+            long b = gtInds.shape[0];
+            var imageMax = where(positive, local, full_like(local, -1L)).amax([1]);
+            var images = arange(b, int64, gtInds.device);
+            var lastWithPositives = where(imageMax >= 0, images, full_like(images, -1L)).cummax(0).values;
+            var previous = cat([full(1, -1L, int64, gtInds.device), lastWithPositives[TensorIndex.Slice(0, -1)]]);
+            offset = where(previous >= 0, imageMax.gather(0, previous.clamp_min(0)) + 1, zeros_like(previous));
+        }
+        return where(positive, local + offset.unsqueeze(-1), full_like(local, -1L)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Per-row classification loss: softmax cross entropy, or the sigmoid focal loss summed over classes.</summary>
+    /// <returns>[N].</returns>
+    public static Tensor ClassificationLoss(Tensor clsScore, Tensor labels, bool sigmoid) =>
+        sigmoid ? Loss.SigmoidFocal(clsScore, labels).sum(-1) : Loss.CrossEntropy(clsScore, labels);
+}

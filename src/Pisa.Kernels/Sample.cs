@@ -1,0 +1,245 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Pisa.Kernels;
+
+/// <summary>IoU-balanced negative sampling settings (Libra R-CNN).</summary>
+/// <param name="FloorThr">-1 (the shipped default: no floor set), 0 (IoU == 0 is the floor) or &gt; 0.</param>
+/// <param name="FloorFraction">share of the budget kept for the floor set.</param>
+/// <param name="NumBins">IoU intervals of the balanced set (1 = plain random).</param>
+public sealed record IoUBalancedSettings(double FloorThr = -1, double FloorFraction = 0, int NumBins = 3);
+
+/// <summary>Score-HLR negative sampling and ISR-N settings (PISA).</summary>
+public sealed record ScoreHlrSettings(double K = 0.5, double Bias = 0, double ScoreThr = 0.05, double IouThr = 0.5);
+
+/// <summary>What Score-HLR sampling chose in each image.</summary>
+/// <param name="Selected">[B, N] bool: the chosen negatives.</param>
+/// <param name="Order">[B, N] int64: the chosen ones' order (HLR picks by importance, then random fills); N or more elsewhere.</param>
+/// <param name="Weights">[B, N] float: the ISR-N label weights of the chosen negatives, 1 elsewhere.</param>
+/// <param name="HasWeights">[B] bool: whether the image produced weights at all (it had negatives).</param>
+public sealed record ScoreHlrSample(Tensor Selected, Tensor Order, Tensor Weights, Tensor HasWeights);
+
+/// <summary>
+/// The samplers (ALGORITHMS.md, "Sampling"), for a padded batch: candidates are <c>[B, N]</c> slots, assignment
+/// results say which are positive (gt index &gt; 0), negative (0) or neither (-1, padding included). A sampler returns
+/// a <c>[B, N]</c> mask; a mask is naturally "sorted ascending and de-duplicated". Random draws rank eligible items by
+/// random keys from the given generator and keep the first <c>budget</c> of them.
+/// </summary>
+public static class Sample
+{
+    /// <summary>The gts placed before each image's proposals (as <c>add_gt_as_proposals</c> does).</summary>
+    /// <param name="proposals">[B, N, 4].</param>
+    /// <param name="proposalMask">[B, N] bool.</param>
+    /// <param name="gtBoxes">[B, G, 4].</param>
+    /// <param name="gtMask">[B, G] bool.</param>
+    /// <returns>boxes [B, G+N, 4] and mask [B, G+N].</returns>
+    public static (Tensor Boxes, Tensor Mask) WithGtsPrepended(Tensor proposals, Tensor proposalMask, Tensor gtBoxes, Tensor gtMask) =>
+        (cat([gtBoxes.to(proposals.dtype), proposals], 1), cat([gtMask, proposalMask], 1));
+
+    /// <summary>The positive budget <c>int(num * pos_fraction)</c>.</summary>
+    public static long PositiveBudget(int num, double posFraction) => (long)Math.Floor(num * posFraction);
+
+    /// <summary>The negative budget: <c>num - positives sampled</c>, capped at <c>int(neg_pos_ub * max(1, positives))</c> when
+    /// <paramref name="negPosUb"/> &gt;= 0.</summary>
+    /// <param name="positivesSampled">[B] int64.</param>
+    /// <returns>[B] int64.</returns>
+    public static Tensor NegativeBudget(int num, Tensor positivesSampled, double negPosUb = -1)
+    {
+        using var scope = NewDisposeScope();
+        var budget = num - positivesSampled;
+        if (negPosUb >= 0)
+            budget = minimum(budget, (positivesSampled.clamp_min(1).to(float64) * negPosUb).floor().to(int64));
+        return budget.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Uniform draw of up to <paramref name="budget"/> positives.</summary>
+    /// <param name="gtInds">[B, N] assignment (1-based gt, 0 negative, -1 ignored).</param>
+    /// <returns>[B, N] bool.</returns>
+    public static Tensor RandomPositives(Tensor gtInds, long budget, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        var positives = gtInds > 0;
+        return Ranks.PickRandom(positives, full(gtInds.shape[0], budget, int64, gtInds.device), generator).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Uniform draw of up to <paramref name="budget"/> negatives per image.</summary>
+    /// <param name="gtInds">[B, N].</param>
+    /// <param name="budget">[B] int64.</param>
+    /// <returns>[B, N] bool.</returns>
+    public static Tensor RandomNegatives(Tensor gtInds, Tensor budget, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        return Ranks.PickRandom(gtInds == 0, budget, generator).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Instance-balanced positives: all if they fit; else up to <c>int(round_half_even(budget/G'))+1</c> per gt, trimmed at
+    /// random to the budget, or topped up at random. The top-up draws from all positives and de-duplicates under
+    /// <see cref="Compat.Mmdet"/> (Q1: fewer than budget may come out), from the unused ones under <see cref="Compat.Corrected"/>.
+    /// </summary>
+    /// <param name="gtInds">[B, N].</param>
+    /// <returns>[B, N] bool.</returns>
+    public static Tensor InstanceBalancedPositives(Tensor gtInds, long budget, Compat compat, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        var positives = gtInds > 0;
+        var count = Ranks.Count(positives);
+        var budgetPerImage = full_like(count, budget);
+
+        var rankInGt = Ranks.RandomWithinGroups(where(positives, gtInds, full_like(gtInds, -1L)), generator);
+        var distinctGts = Ranks.Count(positives & (rankInGt == 0)).clamp_min(1);
+        var perGt = ((double)budget / distinctGts.to(float64)).round().to(int64) + 1;
+        var balanced = positives & (rankInGt < perGt.unsqueeze(-1));
+        var balancedCount = Ranks.Count(balanced);
+
+        var trimmed = Ranks.PickRandom(balanced, budgetPerImage, generator);
+        var fillFrom = compat == Compat.Mmdet ? positives : positives & ~balanced;
+        var topped = balanced | Ranks.PickRandom(fillFrom, budgetPerImage - balancedCount, generator);
+
+        var chosen = where((balancedCount > budget).unsqueeze(-1), trimmed, topped);
+        return where((count <= budget).unsqueeze(-1), positives, chosen).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// IoU-balanced negatives (Libra R-CNN): all if they fit; otherwise the balanced set is split into IoU bins of width
+    /// <c>(max IoU of the image - floor) / bins</c> (float32 edges, half-open), each bin giving up to
+    /// <c>int(balanced_budget / bins)</c> at random, the shortfall topped up from the balanced set; the floor set fills
+    /// the rest, then any negative. Quirk Q2: with <c>floor_thr = -1</c>, only a sampler's first call treats every negative
+    /// as balanced; later calls (later images, later batches) behave as <c>floor_thr = 0</c> under <see cref="Compat.Mmdet"/>.
+    /// </summary>
+    /// <param name="gtInds">[B, N].</param>
+    /// <param name="maxOverlaps">[B, N] best IoU of every candidate (positives and gts included: they set the top edge).</param>
+    /// <param name="candidateMask">[B, N] bool: real candidates.</param>
+    /// <param name="budget">[B] int64.</param>
+    /// <param name="firstCall">whether image 0 is this sampler's first call ever (the pipeline keeps that state).</param>
+    /// <returns>[B, N] bool.</returns>
+    public static Tensor IoUBalancedNegatives(Tensor gtInds, Tensor maxOverlaps, Tensor candidateMask, Tensor budget,
+        IoUBalancedSettings settings, bool firstCall, Compat compat, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        long b = gtInds.shape[0];
+        var negatives = gtInds == 0;
+        var iou = maxOverlaps.to(float32);
+        var (floorSet, balancedSet) = FloorAndBalancedSets(negatives, iou, settings.FloorThr, b, firstCall, compat);
+
+        var balancedBudget = (budget.to(float64) * (1 - settings.FloorFraction)).floor().to(int64);
+        var balancedCount = Ranks.Count(balancedSet);
+        Tensor balancedPick;
+        if (settings.NumBins >= 2)
+        {
+            var binned = PickPerIoUBin(balancedSet, iou, candidateMask, balancedBudget, settings, generator);
+            balancedPick = binned | Ranks.PickRandom(balancedSet & ~binned, balancedBudget - Ranks.Count(binned), generator);
+        }
+        else
+        {
+            balancedPick = Ranks.PickRandom(balancedSet, balancedBudget, generator);
+        }
+        balancedPick = where((balancedCount > balancedBudget).unsqueeze(-1), balancedPick, balancedSet);
+
+        var floorPick = Ranks.PickRandom(floorSet, budget - Ranks.Count(balancedPick), generator);
+        var picked = balancedPick | floorPick;
+        picked |= Ranks.PickRandom(negatives & ~picked, budget - Ranks.Count(picked), generator);
+        return where((Ranks.Count(negatives) <= budget).unsqueeze(-1), negatives, picked).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The floor and balanced sets of each image, with quirk Q2 deciding how <c>floor_thr = -1</c> behaves.</summary>
+    private static (Tensor Floor, Tensor Balanced) FloorAndBalancedSets(Tensor negatives, Tensor iou, double floorThr, long images, bool firstCall, Compat compat)
+    {
+        if (floorThr > 0)
+            return (negatives & (iou >= 0) & (iou < floorThr), negatives & (iou >= floorThr));
+        var floorZero = (negatives & (iou == 0), negatives & (iou > 0));
+        if (floorThr == 0) return floorZero;
+        // floor_thr = -1: no floor set, every negative balanced; the reference then sets floor_thr = 0 for good (Q2).
+        var noFloor = (zeros_like(negatives), negatives);
+        if (compat == Compat.Corrected) return noFloor;
+        var behavesFirst = (arange(images, int64, negatives.device) == 0).unsqueeze(-1) & firstCall;
+        return (where(behavesFirst, noFloor.Item1, floorZero.Item1), where(behavesFirst, noFloor.Item2, floorZero.Item2));
+    }
+
+    /// <summary>Up to <c>int(balanced_budget / bins)</c> random members of each IoU bin of the balanced set.</summary>
+    private static Tensor PickPerIoUBin(Tensor balancedSet, Tensor iou, Tensor candidateMask, Tensor balancedBudget, IoUBalancedSettings settings, Generator? generator)
+    {
+        int bins = settings.NumBins;
+        // Intervals start at the floor threshold when it is positive, at 0 otherwise; edges are float32 like the reference's.
+        float floor = settings.FloorThr > 0 ? (float)settings.FloorThr : 0f;
+        var maxIou = where(candidateMask, iou, zeros_like(iou)).amax([1], keepdim: true);
+        var width = (maxIou - floor) / bins;
+        var bin = full_like(iou, -1L, ScalarType.Int64);
+        for (int i = 0; i < bins; i++) // over the (constant, few) bins, not over data
+        {
+            var start = width * i + floor;
+            var end = width * (i + 1) + floor;
+            bin = where(balancedSet & (iou >= start) & (iou < end), full_like(bin, (long)i), bin);
+        }
+        var perBin = (balancedBudget / bins).unsqueeze(-1);
+        return (bin >= 0) & (Ranks.RandomWithinGroups(bin, generator) < perBin);
+    }
+
+    /// <summary>OHEM: the <paramref name="budget"/> eligible candidates with the highest loss (ties to the lower index).</summary>
+    /// <param name="eligible">[B, N] bool.</param>
+    /// <param name="loss">[B, N] per-candidate classification loss (positives with their labels, negatives as background).</param>
+    /// <param name="budget">[B] int64.</param>
+    /// <returns>[B, N] bool.</returns>
+    public static Tensor HardestByLoss(Tensor eligible, Tensor loss, Tensor budget)
+    {
+        using var scope = NewDisposeScope();
+        var rank = Ranks.WithinGroups(eligible.to(int64) - 1, -loss.detach());
+        return (eligible & (rank < budget.unsqueeze(-1))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Score-HLR negatives with ISR-N weights (PISA), given the box head's outputs on every candidate (computed without
+    /// gradient). Valid = negative with max foreground softmax &gt; score_thr; valid ones are decoded with their best class's
+    /// deltas, grouped by <see cref="Nms.Match"/> and ranked by <see cref="Rank.ScoreHlr"/>. The <c>min(valid, budget')</c>
+    /// most important are taken, the rest drawn at random from the invalid ones; weights <c>(U - rank)/U</c> (random picks get
+    /// the smallest), raised to k after the bias, then rescaled to keep the chosen negatives' background cross-entropy sum.
+    /// </summary>
+    /// <param name="negatives">[B, N] bool candidates to choose from.</param>
+    /// <param name="clsScore">[B, N, C+1] logits.</param>
+    /// <param name="bboxPred">[B, N, 4C] class-specific deltas.</param>
+    /// <param name="rois">[B, N, 4].</param>
+    /// <param name="budget">[B] int64.</param>
+    public static ScoreHlrSample ScoreHlrNegatives(Tensor negatives, Tensor clsScore, Tensor bboxPred, Tensor rois, Tensor budget,
+        ScoreHlrSettings settings, double[]? means, double[]? stds, Compat compat, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long n = negatives.shape[1], classes = clsScore.shape[^1] - 1;
+        var probabilities = clsScore.softmax(-1);
+        var (maxScore, bestClass) = probabilities[TensorIndex.Ellipsis, TensorIndex.Slice(0, classes)].max(-1);
+        var valid = negatives & (maxScore > settings.ScoreThr);
+        var boxes = Boxes.DecodeDeltaXywh(rois, Boxes.DeltasOfClass(bboxPred, bestClass), means, stds);
+        var groups = Nms.Match(boxes, maxScore, valid, settings.IouThr);
+        var hlrRank = Rank.ScoreHlr(groups, maxScore, valid, compat);
+
+        var numValid = Ranks.Count(valid);
+        var expected = minimum(Ranks.Count(negatives), budget);
+        var numHlr = minimum(numValid, expected);
+        var hlrPick = valid & (hlrRank < numHlr.unsqueeze(-1));
+        var randomRank = Ranks.Random(negatives & ~valid, generator);
+        var randomPick = (negatives & ~valid) & (randomRank < (expected - numHlr).unsqueeze(-1));
+        var selected = hlrPick | randomPick;
+        var order = where(hlrPick, hlrRank, where(randomPick, randomRank + numHlr.unsqueeze(-1), full_like(hlrRank, n)));
+
+        var upperBound = maximum(expected, numValid).to(float32).unsqueeze(-1);
+        var smallestHlrWeight = (upperBound - (numHlr - 1).to(float32).unsqueeze(-1)) / upperBound;
+        var weight = where(hlrPick, (upperBound - hlrRank.to(float32)) / upperBound, smallestHlrWeight.expand_as(maxScore));
+        weight = (settings.Bias + (1 - settings.Bias) * weight).pow(settings.K);
+        var backgroundLoss = -clsScore.log_softmax(-1)[TensorIndex.Ellipsis, classes].to(float32);
+        var chosenLoss = where(selected, backgroundLoss, zeros_like(backgroundLoss));
+        var ratio = SafeRatio(chosenLoss.sum(-1), (chosenLoss * weight).sum(-1));
+        weight = weight * ratio.unsqueeze(-1);
+        // Without a valid negative the reference keeps weight 1 and a plain random choice.
+        weight = where(selected & (numValid > 0).unsqueeze(-1), weight, ones_like(weight));
+        var hasWeights = Ranks.Count(negatives) > 0;
+        return new ScoreHlrSample(selected.MoveToOuterDisposeScope(), order.MoveToOuterDisposeScope(),
+            weight.MoveToOuterDisposeScope(), hasWeights.MoveToOuterDisposeScope());
+    }
+
+    /// <summary><c>num / den</c>, or 1 where the denominator is 0 (nothing to rescale), never NaN.</summary>
+    internal static Tensor SafeRatio(Tensor num, Tensor den)
+    {
+        var nonZero = den != 0;
+        return where(nonZero, num / where(nonZero, den, ones_like(den)), ones_like(den));
+    }
+}

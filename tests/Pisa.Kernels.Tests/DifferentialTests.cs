@@ -1,0 +1,157 @@
+using Pisa.Kernels.Tests.LoopPort;
+using static TorchSharp.torch;
+using Port = Pisa.Kernels.Tests.LoopPort.LoopPort;
+
+namespace Pisa.Kernels.Tests;
+
+/// <summary>On random batches the fused, batched kernels agree with the loop-faithful port (the differential oracle).</summary>
+public class DifferentialTests
+{
+    public static TheoryData<int> Seeds => new() { 21, 22, 23, 24 };
+
+    [Theory, MemberData(nameof(Seeds))]
+    public void Assignment_matches_the_per_image_per_gt_loops(int seed)
+    {
+        var batch = RandomBatch.Create(seed);
+        var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
+        foreach (var t in new[] { Kernels.Assign.Thresholds.RcnnDefault, Kernels.Assign.Thresholds.RpnDefault, new Kernels.Assign.Thresholds(0.6, 0.4, 0.2, true, false) })
+        {
+            var fused = Kernels.Assign.MaxIou(Boxes.Overlaps(batch.Gts, candidates), batch.GtLabels, batch.GtMask, mask, t);
+            for (int b = 0; b < candidates.shape[0]; b++)
+            {
+                var realGts = batch.GtMask[b];
+                // The port sees only this image's real gts; padding gt slots come last, so gt numbers agree.
+                var (gtInds, maxOverlaps, labels) = Port.Assign(candidates[b][mask[b]], batch.Gts[b][realGts], batch.GtLabels[b][realGts], t);
+                Assert.Equal(gtInds, fused.GtInds[b][mask[b]].data<long>().ToArray());
+                Assert.Equal(labels, fused.Labels[b][mask[b]].data<long>().ToArray());
+                Assert.Equal(maxOverlaps, fused.MaxOverlaps[b][mask[b]].data<float>().ToArray());
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(31, 300, 0.5)]
+    [InlineData(32, 300, 0.7)]
+    [InlineData(33, 5000, 0.5)] // several row tiles, so the streamed walk is exercised
+    public void Nms_match_and_greedy_nms_match_the_textbook_loops(int seed, int n, double threshold)
+    {
+        var random = new Random(seed);
+        var boxes = new float[n][];
+        var scores = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            float x = random.Next(0, 400), y = random.Next(0, 400), w = random.Next(0, 60), h = random.Next(0, 60);
+            boxes[i] = [x, y, x + w, y + h]; // w or h may be 0: zero-area boxes included
+            scores[i] = random.Next(1, 1_000_000) / 1e6f;
+        }
+        var boxTensor = tensor(boxes.SelectMany(b => b).ToArray(), [1, n, 4]);
+        var scoreTensor = tensor(scores).unsqueeze(0);
+        var match = Nms.Match(boxTensor, scoreTensor, ones(1, n, ScalarType.Bool), threshold);
+        var group = match.Group[0].data<long>().ToArray();
+        var position = match.PositionInGroup[0].data<long>().ToArray();
+        var expected = Port.NmsMatch(boxes, scores, threshold);
+        Assert.Equal(expected.Count, group.Max() + 1);
+        for (int g = 0; g < expected.Count; g++)
+            for (int j = 0; j < expected[g].Length; j++)
+            {
+                Assert.Equal(g, group[expected[g][j]]);
+                Assert.Equal(j, position[expected[g][j]]);
+            }
+
+        var keep = Nms.Greedy(boxTensor[0], scoreTensor[0], threshold).data<long>().ToArray();
+        Assert.Equal(LoopNms.Keep(boxes, scores, threshold), keep);
+    }
+
+    [Fact]
+    public void Nms_match_over_padded_images_groups_only_the_valid_boxes_of_each_image()
+    {
+        // Two images of 4,000 slots, about 60 % valid: several row tiles, and the later ones stop at the valid prefix.
+        const int n = 4000;
+        var random = new Random(34);
+        var boxes = new float[2 * n * 4];
+        var scores = new float[2 * n];
+        var valid = new bool[2 * n];
+        for (int i = 0; i < 2 * n; i++)
+        {
+            float x = random.Next(0, 300), y = random.Next(0, 300), w = random.Next(1, 60), h = random.Next(1, 60);
+            new[] { x, y, x + w, y + h }.CopyTo(boxes, i * 4);
+            scores[i] = random.Next(1, 1_000_000) / 1e6f;
+            valid[i] = random.NextDouble() < 0.6;
+        }
+        var match = Nms.Match(tensor(boxes, [2, n, 4]), tensor(scores, [2, n]), tensor(valid, [2, n]), 0.5);
+        for (int b = 0; b < 2; b++)
+        {
+            var kept = Enumerable.Range(b * n, n).Where(i => valid[i]).ToArray();
+            var expected = Port.NmsMatch(kept.Select(i => boxes.AsSpan(i * 4, 4).ToArray()).ToArray(), kept.Select(i => scores[i]).ToArray(), 0.5);
+            var group = match.Group[b].data<long>().ToArray();
+            var position = match.PositionInGroup[b].data<long>().ToArray();
+            Assert.All(Enumerable.Range(0, n).Where(i => !valid[b * n + i]), i => Assert.Equal(-1, group[i]));
+            for (int g = 0; g < expected.Count; g++)
+                for (int j = 0; j < expected[g].Length; j++)
+                {
+                    int slot = kept[expected[g][j]] - b * n;
+                    Assert.Equal((g, j), (group[slot], position[slot]));
+                }
+        }
+    }
+
+    [Fact]
+    public void Batched_nms_never_lets_two_categories_suppress_each_other()
+    {
+        // Two identical boxes of different categories both stay; a third, same category as the first, is suppressed.
+        var boxes = tensor(new float[] { 0, 0, 10, 10, 0, 0, 10, 10, 0, 0, 10, 10 }, [3, 4]);
+        var keep = Nms.Batched(boxes, tensor(new float[] { 0.9f, 0.8f, 0.7f }), tensor(new long[] { 0, 1, 0 }), 0.5);
+        Assert.Equal(new long[] { 0, 1 }, keep.data<long>().ToArray());
+    }
+
+    [Theory, MemberData(nameof(Seeds))]
+    public void Iou_hlr_isr_p_and_carl_match_the_per_class_per_gt_loops(int seed)
+    {
+        var g = new Generator((ulong)seed);
+        const int n = 90, c = 5;
+        var labels = randint(0, c + 1, [n], generator: g);
+        var gtIds = where(labels < c, randint(0, 9, [n], generator: g), full_like(labels, -1L));
+        var xy = rand([n, 2], generator: g) * 100;
+        var rois = cat([xy, xy + 10 + rand([n, 2], generator: g) * 50], 1);
+        var cls = randn([n, c + 1], generator: g) * 2;
+        var pred = randn([n, 4 * c], generator: g) * 0.5;
+        var targets = randn([n, 4], generator: g) * 0.5;
+        var weights = rand([n], generator: g) * 0.5 + 0.5;
+        var labelArray = labels.data<long>().ToArray();
+
+        var fused = Reweight.IsrP(cls, pred, rois, labels, weights, targets, gtIds, c, ReweightSettings.IsrPDefault, null, null, Compat.Mmdet);
+        var port = Port.IsrP(cls, pred, rois, labelArray, weights.data<float>().ToArray(), targets, gtIds.data<long>().ToArray(), c, ReweightSettings.IsrPDefault, null, null);
+        var fusedValues = fused.data<float>().ToArray();
+        for (int i = 0; i < n; i++) Assert.Equal(port[i], fusedValues[i], 1e-4f * Math.Max(1, port[i]));
+
+        double carl = Reweight.Carl(cls, labels, pred, targets, c, ReweightSettings.CarlDefault, false, BoxLoss.SmoothL1Default).item<float>();
+        Assert.Equal(Port.Carl(cls, labelArray, pred, targets, c, ReweightSettings.CarlDefault), carl, 1e-4 * Math.Max(1, carl));
+    }
+
+    [Theory, MemberData(nameof(Seeds))]
+    public void Score_hlr_matches_the_per_group_loop_when_enough_negatives_are_valid(int seed)
+    {
+        var batch = RandomBatch.Create(seed, images: 2, proposals: 200, allowEmptyImage: false);
+        var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
+        var assigned = Kernels.Assign.MaxIou(Boxes.Overlaps(batch.Gts, candidates), batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
+        var negatives = assigned.GtInds == 0;
+        long b = candidates.shape[0], n = candidates.shape[1];
+        var logits = RandomBatch.Logits(seed, b, n, batch.NumClasses);
+        var deltas = randn([b, n, 4 * batch.NumClasses], generator: new Generator((ulong)seed)) * 0.2;
+        var settings = new ScoreHlrSettings();
+        const long budget = 25; // far fewer than the valid negatives: no random fill, so the result is deterministic
+        var fused = Sample.ScoreHlrNegatives(negatives, logits, deltas, candidates, full(b, budget), settings, null, null, Compat.Mmdet, new Generator(1));
+        for (int i = 0; i < b; i++)
+        {
+            var negIndex = negatives[i].nonzero().squeeze(-1);
+            var (selected, weights) = Port.ScoreHlrNegatives(logits[i].index_select(0, negIndex), deltas[i].index_select(0, negIndex),
+                candidates[i].index_select(0, negIndex), budget, settings, null, null, new Random(1));
+            Assert.Equal(budget, selected.Length);
+            var chosen = fused.Selected[i].nonzero().squeeze(-1);
+            var inOrder = chosen.index_select(0, fused.Order[i].index_select(0, chosen).argsort());
+            Assert.Equal(selected.Select(k => negIndex[k].item<long>()), inOrder.data<long>().ToArray());
+            var fusedWeights = fused.Weights[i].index_select(0, inOrder).data<float>().ToArray();
+            for (int k = 0; k < weights.Length; k++) Assert.Equal(weights[k], fusedWeights[k], 1e-4f);
+        }
+    }
+}
