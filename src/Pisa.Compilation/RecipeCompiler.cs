@@ -22,7 +22,10 @@ public sealed record CompiledRecipes(Assembly? Assembly, IReadOnlyList<Diagnosti
 /// </summary>
 public sealed class RecipeCompiler(string cacheDirectory)
 {
-    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(LoadReferences);
+    private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(LoadReferences);
+
+    /// <summary>What generated pipelines compile against: the platform, TorchSharp, the kernels and the recipe model.</summary>
+    public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
 
     /// <summary>The default cache folder: $PISA_CACHE, else $XDG_CACHE_HOME/pisa, else ~/.cache/pisa.</summary>
     public static string DefaultCacheDirectory =>
@@ -53,7 +56,7 @@ public sealed class RecipeCompiler(string cacheDirectory)
     /// <summary>Runs the generator and the compiler; returns the image, or null with the errors.</summary>
     public static (byte[]? Image, IReadOnlyList<Diagnostic> Diagnostics) Generate(IReadOnlyList<(string Path, string Text)> recipes, string assemblyName)
     {
-        var compilation = CSharpCompilation.Create(assemblyName, [], References.Value,
+        var compilation = CSharpCompilation.Create(assemblyName, [], References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
                 optimizationLevel: OptimizationLevel.Release, deterministic: true));
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
@@ -76,7 +79,7 @@ public sealed class RecipeCompiler(string cacheDirectory)
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(string s) { hash.AppendData(Encoding.UTF8.GetBytes(s)); hash.AppendData([0]); }
         // The generator, the kernels and the model decide what the text becomes: their identities are part of the key.
-        foreach (var assembly in new[] { typeof(RecipeGenerator).Assembly, typeof(Pisa.Kernels.Pipeline.ISamplePipeline).Assembly, typeof(Pisa.Recipes.RecipeModel).Assembly })
+        foreach (var assembly in new[] { typeof(RecipeGenerator).Assembly, typeof(Pisa.Kernels.Pipeline.ISamplePipeline).Assembly, typeof(Pisa.Recipes.Recipe).Assembly })
             Add(assembly.ManifestModule.ModuleVersionId.ToString());
         foreach (var (path, text) in recipes.OrderBy(r => r.Path, StringComparer.Ordinal))
         {
@@ -93,7 +96,7 @@ public sealed class RecipeCompiler(string cacheDirectory)
     private static ImmutableArray<MetadataReference> LoadReferences()
     {
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).ToHashSet(StringComparer.Ordinal);
-        foreach (var assembly in new[] { typeof(Pisa.Kernels.Pipeline.ISamplePipeline).Assembly, typeof(TorchSharp.torch).Assembly, typeof(Pisa.Recipes.RecipeModel).Assembly })
+        foreach (var assembly in new[] { typeof(Pisa.Kernels.Pipeline.ISamplePipeline).Assembly, typeof(TorchSharp.torch).Assembly, typeof(Pisa.Recipes.Recipe).Assembly })
             paths.Add(assembly.Location);
         return [.. paths.Where(File.Exists).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
     }
