@@ -76,7 +76,7 @@ public sealed partial class RecipeGenerator
             {
                 if (type.Diagnostics.Any(d => d.Severity == Pisa.Recipes.DiagnosticSeverity.Error))
                     return new RecipeOutput(ImmutableEquatableArray<PipelineSpec>.Empty, type.Diagnostics);
-                string baseFolder = BaseFolder(type.Settings, allFiles);
+                string baseFolder = BaseFolder(type.Settings, allFiles) ?? FolderOf(type.Origin.Path);
                 var loaded = new RecipeLoader(Source(allFiles)).LoadSettings(type.Settings, type.Origin, baseFolder);
                 var output = ToOutput(loaded, type.Namespace, type.ClassName, type.Accessibility, origin: type.ClassName + ".cs");
                 return output with { Diagnostics = type.Diagnostics.Concat(output.Diagnostics).ToEquatableArray() };
@@ -132,13 +132,15 @@ public sealed partial class RecipeGenerator
             new(files.Select(f => new KeyValuePair<string, string>(f.Path, f.Text)));
 
         /// <summary>Where an attributed recipe's <c>Base</c> lives: the folder of the recipe file of that name, if any.</summary>
-        private static string BaseFolder(IEnumerable<LocatedSetting> settings, ImmutableEquatableArray<RecipeFile> files)
+        private static string? BaseFolder(IEnumerable<LocatedSetting> settings, ImmutableEquatableArray<RecipeFile> files)
         {
             string? baseName = settings.Where(s => s.Path == "base").Select(s => (s.Value as ScalarNode)?.Text).LastOrDefault();
             var match = baseName is null ? null : files.FirstOrDefault(f =>
                 string.Equals(Path.GetFileNameWithoutExtension(f.Path), baseName, StringComparison.Ordinal));
-            return match is null ? "" : Path.GetDirectoryName(match.Path) ?? "";
+            return match is null ? null : FolderOf(match.Path);
         }
+
+        private static string FolderOf(string path) => Path.GetDirectoryName(path) is { Length: > 0 } folder ? folder : ".";
 
         private static object? ValueOf(TypedConstant constant) => constant.Kind switch
         {
