@@ -39,21 +39,21 @@ public class AttributeTests
     [Fact]
     public void An_attributed_class_equals_the_yaml_recipe()
     {
-        Recipe fromAttributes = Recipes.Valid(RecipeAttributeMap.Read(typeof(AttributedPisaFasterRcnn), Recipes.Folder));
-        Assert.Equal(Recipes.Valid(Recipes.LoadShipped("pisa-faster-rcnn")), fromAttributes);
+        Recipe fromAttributes = TestRecipes.Valid(RecipeAttributeMap.Read(typeof(AttributedPisaFasterRcnn), TestRecipes.Folder));
+        Assert.Equal(TestRecipes.Valid(TestRecipes.LoadShipped("pisa-faster-rcnn")), fromAttributes);
     }
 
     [Fact]
     public void Attributed_variants_make_the_same_points_as_yaml()
     {
-        RecipeLoadResult fromAttributes = RecipeAttributeMap.Read(typeof(AttributedSweep), Recipes.Folder);
-        Assert.Equal(Recipes.LoadShipped("pisa-sweep").Points, fromAttributes.Points);
+        RecipeLoadResult fromAttributes = RecipeAttributeMap.Read(typeof(AttributedSweep), TestRecipes.Folder);
+        Assert.Equal(TestRecipes.LoadShipped("pisa-sweep").Points, fromAttributes.Points);
     }
 
     [Fact]
     public void Attribute_errors_are_the_yaml_rules_located_at_the_attribute()
     {
-        RecipeLoadResult result = RecipeAttributeMap.Read(typeof(AttributedBadCarl), Recipes.Folder);
+        RecipeLoadResult result = RecipeAttributeMap.Read(typeof(AttributedBadCarl), TestRecipes.Folder);
         string type = typeof(AttributedBadCarl).FullName!;
         Assert.Equal(
             [$"{type} [Carl]: error PISA0006: 'loss.carl.k' is -1: it must be >= 0"],
@@ -63,7 +63,7 @@ public class AttributeTests
     [Fact]
     public void Every_attribute_property_sets_its_key()
     {
-        Recipe r = Recipes.Valid(RecipeAttributeMap.Read(typeof(AttributedEverything), Recipes.Folder));
+        Recipe r = TestRecipes.Valid(RecipeAttributeMap.Read(typeof(AttributedEverything), TestRecipes.Folder));
         Assert.Equal(new AssignSettings(0.6, 0.4, 0.3, true), r.Assign);
         Assert.Equal(new SampleSettings(256, 0.5, 3, false, PositiveSamplerKind.InstanceBalanced,
             new NegativeSampler(NegativeSamplerKind.IouBalanced, new IouBalancedOptions(0, 0.5, 2), null)), r.Sample);
@@ -88,5 +88,17 @@ public class AttributeTests
                 Assert.True(RecipeKeys.Find(path) is not null, $"{type.Name}.{property.Name} → {path} is no key");
             }
         }
+    }
+
+    [Fact]
+    public void Settings_from_a_parser_report_at_the_spans_it_gives()
+    {
+        // What the generator does with an attribute's syntax: one span per argument, the rules unchanged.
+        var name = new SourceSpan("Pipelines/MyPisa.cs", 3, 2, 3, 40);
+        var carl = new SourceSpan("Pipelines/MyPisa.cs", 4, 8, 4, 14);
+        var settings = RecipeAttributeMap.Settings("RecipeAttribute", ["my-pisa"], [new("Base", "pisa-faster-rcnn")], name)
+            .Concat(RecipeAttributeMap.Settings("CarlAttribute", [], [new("K", -1.0)], carl));
+        RecipeLoadResult result = new RecipeLoader().LoadSettings(settings, name, TestRecipes.Folder);
+        Assert.Equal(["Pipelines/MyPisa.cs(4,8): error PISA0006: 'loss.carl.k' is -1: it must be >= 0"], result.Diagnostics.Select(d => d.ToString()));
     }
 }

@@ -45,20 +45,20 @@ public class BrokenRecipeTests
     public void A_misspelt_key_names_the_key_it_is_near()
     {
         RecipeLoadResult result = new RecipeLoader().LoadFile(Path.Combine(Folder, "misspelt-sample-key.yaml"));
-        Assert.Contains("did you mean 'pos_fraction'?", Assert.Single(Recipes.Errors(result)).Message);
+        Assert.Contains("did you mean 'pos_fraction'?", Assert.Single(TestRecipes.Errors(result)).Message);
     }
 
     [Fact]
     public void A_key_in_the_wrong_section_says_where_it_belongs()
     {
         RecipeLoadResult result = new RecipeLoader().LoadFile(Path.Combine(Folder, "key-in-wrong-section.yaml"));
-        Assert.Contains("'isr' belongs in 'loss.cls'", Assert.Single(Recipes.Errors(result)).Message);
+        Assert.Contains("'isr' belongs in 'loss.cls'", Assert.Single(TestRecipes.Errors(result)).Message);
     }
 
     [Fact]
     public void A_missing_base_names_the_chain_and_the_nearest_recipe()
     {
-        string message = Recipes.Errors(Recipes.LoadText("recipe: my-faster\nbase: fastr-rcnn\n")).Single().Message;
+        string message = TestRecipes.Errors(TestRecipes.LoadText("recipe: my-faster\nbase: fastr-rcnn\n")).Single().Message;
         Assert.Contains("chain: my-faster", message);
         Assert.Contains("did you mean 'faster-rcnn'?", message);
     }
@@ -67,14 +67,14 @@ public class BrokenRecipeTests
     public void A_base_cycle_names_every_recipe_of_the_loop()
     {
         RecipeLoadResult result = new RecipeLoader().LoadFile(Path.Combine(Folder, "base-cycle-a.yaml"));
-        Assert.Equal("base chain loops: base-cycle-a → base-cycle-b → base-cycle-a", Recipes.Errors(result).Single().Message);
+        Assert.Equal("base chain loops: base-cycle-a → base-cycle-b → base-cycle-a", TestRecipes.Errors(result).Single().Message);
     }
 
     [Fact]
     public void Diagnostics_print_in_the_build_form()
     {
         string path = Path.Combine(Folder, "carl-k-negative.yaml");
-        DiagnosticInfo error = Recipes.Errors(new RecipeLoader().LoadFile(path)).Single();
+        DiagnosticInfo error = TestRecipes.Errors(new RecipeLoader().LoadFile(path)).Single();
         Assert.Equal($"{path}(5,14): error PISA0006: 'loss.carl.k' is -1: it must be >= 0", error.ToString());
     }
 
@@ -82,6 +82,6 @@ public class BrokenRecipeTests
     public void A_missing_file_is_a_located_error_not_an_exception()
     {
         RecipeLoadResult result = new RecipeLoader().LoadFile("no/such/recipe.yaml");
-        Assert.Equal("no/such/recipe.yaml: error PISA0025: no such recipe file, or it cannot be read", Recipes.Errors(result).Single().ToString());
+        Assert.Equal("no/such/recipe.yaml: error PISA0025: no such recipe file, or it cannot be read", TestRecipes.Errors(result).Single().ToString());
     }
 }

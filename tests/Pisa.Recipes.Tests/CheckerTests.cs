@@ -8,7 +8,7 @@ public class CheckerTests
     [Fact]
     public void The_shipped_folder_checks_clean()
     {
-        CheckReport report = RecipeChecker.Check([Recipes.Folder]);
+        CheckReport report = RecipeChecker.Check([TestRecipes.Folder]);
         // 7 files; pisa-sweep makes 4 pipelines, each other recipe 1: 6 + 4 = 10.
         Assert.Equal((7, 10, 0, 0), (report.Files, report.Pipelines, report.Errors, report.Warnings));
         Assert.Equal("checked 7 recipe files (10 pipelines): 0 errors, 0 warnings", report.Summary);
@@ -35,10 +35,22 @@ public class CheckerTests
     }
 
     [Fact]
+    public void A_base_name_finds_a_yml_file_too()
+    {
+        var source = new InMemoryRecipeSource(new Dictionary<string, string>
+        {
+            ["/r/root.yml"] = "recipe: root\ndetector: two-stage\nloss: { carl: { k: 3 } }\n",
+            ["/r/child.yaml"] = "recipe: child\nbase: root\n",
+        });
+        Recipe r = TestRecipes.Valid(new RecipeLoader(source).LoadFile("/r/child.yaml"));
+        Assert.Equal((new CarlSettings(3, 0.2), "root"), (r.Loss.Carl, r.BaseChain[1]));
+    }
+
+    [Fact]
     public void Deep_nesting_is_refused_with_a_located_error()
     {
         string yaml = "recipe: deep\ndetector: two-stage\ntrain: { lr_steps: " + new string('[', 5000) + new string(']', 5000) + " }\n";
-        RecipeLoadResult result = Recipes.LoadText(yaml);
+        RecipeLoadResult result = TestRecipes.LoadText(yaml);
         Assert.Contains(result.Diagnostics, d => d.Id == "PISA0003" && d.Message.Contains("nest deeper") && d.Span.Line == 3);
     }
 
@@ -47,12 +59,12 @@ public class CheckerTests
     {
         // Ten levels of ten aliases each would be 10^10 scalars if expanded.
         string levels = string.Join("\n", Enumerable.Range(0, 10).Select(i => i == 0 ? "  l0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]" : $"  l{i}: &a{i} [" + string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 10)) + "]"));
-        RecipeLoadResult file = Recipes.LoadText("recipe: laughs\ndetector: two-stage\nlaughs:\n" + levels + "\ntrain: { lr_steps: *a9 }\n");
+        RecipeLoadResult file = TestRecipes.LoadText("recipe: laughs\ndetector: two-stage\nlaughs:\n" + levels + "\ntrain: { lr_steps: *a9 }\n");
         Assert.Contains(file.Diagnostics, d => d.Id == "PISA0004" && d.Span.Line == 3);
         Assert.Contains(file.Diagnostics, d => d.Id == "PISA0005");
 
         string flow = "{" + string.Join(", ", Enumerable.Range(0, 10).Select(i => i == 0 ? "l0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]" : $"l{i}: &a{i} [" + string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 10)) + "]")) + "}";
-        RecipeLoadResult set = Recipes.LoadShipped("faster-rcnn", "train=" + flow);
+        RecipeLoadResult set = TestRecipes.LoadShipped("faster-rcnn", "train=" + flow);
         Assert.All(set.Diagnostics, d => Assert.Equal("--set train=" + flow, d.Span.Path));
         Assert.True(set.HasErrors);
     }
@@ -60,7 +72,7 @@ public class CheckerTests
     [Fact]
     public void A_defined_alias_repeats_its_anchor_value()
     {
-        Recipe r = Recipes.Valid(Recipes.LoadText("recipe: aliased\ndetector: two-stage\nassign:\n  pos_iou: &t 0.6\n  neg_iou: *t\n  min_pos_iou: *t\n"));
+        Recipe r = TestRecipes.Valid(TestRecipes.LoadText("recipe: aliased\ndetector: two-stage\nassign:\n  pos_iou: &t 0.6\n  neg_iou: *t\n  min_pos_iou: *t\n"));
         Assert.Equal(new AssignSettings(0.6, 0.6, 0.6, false), r.Assign);
     }
 
@@ -68,7 +80,7 @@ public class CheckerTests
     public void A_located_error_carries_the_text_offsets_a_compiler_location_needs()
     {
         const string yaml = "recipe: offsets\ndetector: two-stage\nloss: { carl: { k: -1 } }\n";
-        DiagnosticInfo error = Recipes.Errors(Recipes.LoadText(yaml)).Single();
+        DiagnosticInfo error = TestRecipes.Errors(TestRecipes.LoadText(yaml)).Single();
         // Line 3 starts after "recipe: offsets\n" (16 chars) and "detector: two-stage\n" (20); -1 is 19 further on.
         Assert.Equal((16 + 20 + 19, 16 + 20 + 21), (error.Span.StartIndex, error.Span.EndIndex));
     }

@@ -8,7 +8,7 @@ public class OverrideAndVariantTests
     [Fact]
     public void An_override_replaces_a_value_and_can_turn_a_stage_off()
     {
-        Recipe r = Recipes.Valid(Recipes.LoadShipped("pisa-faster-rcnn", "loss.carl.k=2", "loss.cls.isr=null", "rank.positives.type=none"));
+        Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("pisa-faster-rcnn", "loss.carl.k=2", "loss.cls.isr=null", "rank.positives.type=none"));
         Assert.Equal(new CarlSettings(2, 0.2), r.Loss.Carl);
         Assert.Null(r.Loss.Cls.Isr);
     }
@@ -16,14 +16,22 @@ public class OverrideAndVariantTests
     [Fact]
     public void An_override_turns_on_an_optional_stage_with_its_defaults()
     {
-        Recipe r = Recipes.Valid(Recipes.LoadShipped("faster-rcnn", "loss.carl.bias=0.3"));
+        Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("faster-rcnn", "loss.carl.bias=0.3"));
         Assert.Equal(new CarlSettings(1, 0.3), r.Loss.Carl); // k's default, 1, comes from the key table
+    }
+
+    [Fact]
+    public void An_override_value_is_yaml_so_lists_and_mappings_work()
+    {
+        Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("faster-rcnn", "train.lr_steps=[4, 6]", "loss.carl={ k: 2, bias: 0 }"));
+        Assert.Equal([4, 6], r.Train.LrSteps);
+        Assert.Equal(new CarlSettings(2, 0), r.Loss.Carl);
     }
 
     [Fact]
     public void A_bad_override_is_located_at_the_override()
     {
-        RecipeLoadResult result = Recipes.LoadShipped("pisa-faster-rcnn", "loss.carl.k=-1");
+        RecipeLoadResult result = TestRecipes.LoadShipped("pisa-faster-rcnn", "loss.carl.k=-1");
         Assert.Equal("--set loss.carl.k=-1: error PISA0006: 'loss.carl.k' is -1: it must be >= 0", Assert.Single(result.Diagnostics).ToString());
     }
 
@@ -35,7 +43,7 @@ public class OverrideAndVariantTests
     [InlineData("sample.num=many", "PISA0005", "must be a whole number")]
     public void Override_errors_name_the_override(string setting, string id, string fragment)
     {
-        DiagnosticInfo error = Assert.Single(Recipes.LoadShipped("faster-rcnn", setting).Diagnostics);
+        DiagnosticInfo error = Assert.Single(TestRecipes.LoadShipped("faster-rcnn", setting).Diagnostics);
         Assert.Equal((id, "--set " + setting), (error.Id, error.Span.Path));
         Assert.Contains(fragment, error.Message);
     }
@@ -44,16 +52,16 @@ public class OverrideAndVariantTests
     public void Changing_a_stage_type_drops_the_old_type_options_but_keeps_the_stage_rules()
     {
         // pisa's score_hlr negatives carry k and bias; random negatives have neither, so only the rank rule remains.
-        DiagnosticInfo error = Assert.Single(Recipes.LoadShipped("pisa-faster-rcnn", "sample.negatives.type=random").Diagnostics);
+        DiagnosticInfo error = Assert.Single(TestRecipes.LoadShipped("pisa-faster-rcnn", "sample.negatives.type=random").Diagnostics);
         Assert.Equal("PISA0015", error.Id);
-        Recipe r = Recipes.Valid(Recipes.LoadShipped("libra-faster-rcnn", "sample.negatives.type=random"));
+        Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("libra-faster-rcnn", "sample.negatives.type=random"));
         Assert.Equal(new NegativeSampler(NegativeSamplerKind.Random, null, null), r.Sample!.Negatives);
     }
 
     [Fact]
     public void A_derived_recipe_overrides_its_base_and_inherits_the_rest()
     {
-        Recipe r = Recipes.Valid(Recipes.LoadText("recipe: my-libra\nbase: libra-faster-rcnn\nsample: { negatives: { num_bins: 5 } }\n"));
+        Recipe r = TestRecipes.Valid(TestRecipes.LoadText("recipe: my-libra\nbase: libra-faster-rcnn\nsample: { negatives: { num_bins: 5 } }\n"));
         Assert.Equal(new IouBalancedOptions(-1, 0, 3 + 2), r.Sample!.Negatives.IouBalanced);
         Assert.Equal(["my-libra", "libra-faster-rcnn", "faster-rcnn"], r.BaseChain);
         Assert.Equal(CompatMode.Mmdet, r.Compat); // from faster-rcnn, two bases up
@@ -62,7 +70,7 @@ public class OverrideAndVariantTests
     [Fact]
     public void The_sweep_expands_to_the_cross_product_with_readable_names()
     {
-        RecipeLoadResult result = Recipes.LoadShipped("pisa-sweep");
+        RecipeLoadResult result = TestRecipes.LoadShipped("pisa-sweep");
         Assert.Equal(
             ["PisaSweep_IsrK1_CarlBias0", "PisaSweep_IsrK1_CarlBias0p2", "PisaSweep_IsrK2_CarlBias0", "PisaSweep_IsrK2_CarlBias0p2"],
             result.Points.Select(p => p.TypeName));
@@ -78,7 +86,7 @@ public class OverrideAndVariantTests
     [InlineData("IsrK2_CarlBias0")]
     public void A_point_is_picked_by_its_name_or_its_suffix(string name)
     {
-        Recipe? point = Recipes.LoadShipped("pisa-sweep").SelectVariant(name, out DiagnosticInfo? error);
+        Recipe? point = TestRecipes.LoadShipped("pisa-sweep").SelectVariant(name, out DiagnosticInfo? error);
         Assert.Null(error);
         Assert.Equal(("PisaSweep_IsrK2_CarlBias0", 2.0, 0.0), (point!.TypeName, point.Loss.Cls.Isr!.K, point.Loss.Carl!.Bias));
     }
@@ -86,7 +94,7 @@ public class OverrideAndVariantTests
     [Fact]
     public void An_unknown_point_name_suggests_the_nearest()
     {
-        Assert.Null(Recipes.LoadShipped("pisa-sweep").SelectVariant("IsrK2_CarlBias0p3", out DiagnosticInfo? error));
+        Assert.Null(TestRecipes.LoadShipped("pisa-sweep").SelectVariant("IsrK2_CarlBias0p3", out DiagnosticInfo? error));
         Assert.Equal("PISA0021", error!.Id);
         Assert.Contains("did you mean 'PisaSweep_IsrK2_CarlBias0p2'?", error.Message);
     }
@@ -94,7 +102,7 @@ public class OverrideAndVariantTests
     [Fact]
     public void Point_values_win_over_overrides_so_names_stay_true()
     {
-        RecipeLoadResult result = Recipes.LoadShipped("pisa-sweep", "loss.carl.bias=0.5", "loss.carl.k=3");
+        RecipeLoadResult result = TestRecipes.LoadShipped("pisa-sweep", "loss.carl.bias=0.5", "loss.carl.k=3");
         Recipe point = result.Points.Single(p => p.TypeName == "PisaSweep_IsrK1_CarlBias0");
         Assert.Equal(new CarlSettings(3, 0), point.Loss.Carl);
     }
@@ -102,7 +110,7 @@ public class OverrideAndVariantTests
     [Fact]
     public void Negative_and_tiny_values_and_clashing_labels_make_distinct_names()
     {
-        RecipeLoadResult result = Recipes.LoadText(
+        RecipeLoadResult result = TestRecipes.LoadText(
             "recipe: names\nbase: faster-rcnn\nvariants:\n  sample.neg_pos_ub: [-1, 3]\n  train.lr: [0.00001]\n  sample.positives.type: [random]\n  rank.positives.type: [none]\n");
         // Labels are the last two key segments (sample.neg_pos_ub → SampleNegPosUb, train.lr → TrainLr); -1 → m1,
         // 0.00001 → 1e-05 → 1em05. sample.positives.type and rank.positives.type would both be PositivesType, so those two use the full path.
@@ -115,14 +123,14 @@ public class OverrideAndVariantTests
     [Fact]
     public void Values_written_differently_but_equal_are_one_name_twice()
     {
-        RecipeLoadResult result = Recipes.LoadText("recipe: same\nbase: pisa-faster-rcnn\nvariants:\n  loss.carl.k: [1, 1.0]\n");
-        Assert.Equal("PISA0020", Assert.Single(Recipes.Errors(result)).Id);
+        RecipeLoadResult result = TestRecipes.LoadText("recipe: same\nbase: pisa-faster-rcnn\nvariants:\n  loss.carl.k: [1, 1.0]\n");
+        Assert.Equal("PISA0020", Assert.Single(TestRecipes.Errors(result)).Id);
     }
 
     [Fact]
     public void Loading_twice_gives_equal_models()
     {
-        Assert.Equal(Recipes.LoadShipped("pisa-sweep"), Recipes.LoadShipped("pisa-sweep"));
-        Assert.Equal(Recipes.LoadShipped("pisa-sweep").GetHashCode(), Recipes.LoadShipped("pisa-sweep").GetHashCode());
+        Assert.Equal(TestRecipes.LoadShipped("pisa-sweep"), TestRecipes.LoadShipped("pisa-sweep"));
+        Assert.Equal(TestRecipes.LoadShipped("pisa-sweep").GetHashCode(), TestRecipes.LoadShipped("pisa-sweep").GetHashCode());
     }
 }

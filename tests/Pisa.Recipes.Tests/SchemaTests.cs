@@ -21,10 +21,10 @@ public class SchemaTests
     }
 
     [Theory]
-    [MemberData(nameof(Recipes.Shipped), MemberType = typeof(Recipes))]
+    [MemberData(nameof(TestRecipes.Shipped), MemberType = typeof(TestRecipes))]
     public void Every_shipped_recipe_validates_against_the_schema(string name)
     {
-        EvaluationResults results = Evaluate(File.ReadAllText(Recipes.PathOf(name)));
+        EvaluationResults results = Evaluate(File.ReadAllText(TestRecipes.PathOf(name)));
         Assert.True(results.IsValid, Errors(results));
     }
 

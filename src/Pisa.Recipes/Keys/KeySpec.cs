@@ -52,7 +52,7 @@ public sealed class KeySpec
     /// <summary>The <c>type</c> child of a section whose options depend on its type.</summary>
     public KeySpec? TypeKey => Child("type");
 
-    public KeySpec With(params KeySpec[] children)
+    internal KeySpec With(params KeySpec[] children)
     {
         foreach (KeySpec child in children) _children.Add(child);
         return this;

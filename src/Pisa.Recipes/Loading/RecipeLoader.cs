@@ -106,7 +106,7 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
                 diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.WrongType, entry.Value.Span, "base", "a recipe name or relative path", "empty or not a single value"));
                 return null;
             }
-            string target = BasePath(folder, baseName.Text);
+            string target = BasePath(folder, baseName.Text, _source);
             string chainText = string.Join(" → ", chain.Select(c => c.Name));
             if (fullPaths.Contains(Path.GetFullPath(target)))
             {
@@ -129,11 +129,16 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
     private static string RecipeName(MapNode tree, string path) =>
         tree.Find("recipe")?.Value is ScalarNode { IsNull: false } name ? name.Text : Path.GetFileNameWithoutExtension(path);
 
-    /// <summary><c>faster-rcnn</c> → <c>folder/faster-rcnn.yaml</c>; a path (with a slash or a .yaml/.yml ending) is relative to the folder.</summary>
-    private static string BasePath(string folder, string name)
+    /// <summary>
+    /// <c>faster-rcnn</c> → <c>folder/faster-rcnn.yaml</c> (or <c>.yml</c> when only that exists); a path (with a slash
+    /// or a .yaml/.yml ending) is relative to the folder.
+    /// </summary>
+    private static string BasePath(string folder, string name, IRecipeSource source)
     {
         bool isPath = name.IndexOf('/') >= 0 || name.IndexOf('\\') >= 0 || name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal);
-        return Path.Combine(folder, isPath ? name : name + ".yaml");
+        if (isPath) return Path.Combine(folder, name);
+        string yaml = Path.Combine(folder, name + ".yaml"), yml = Path.Combine(folder, name + ".yml");
+        return source.ReadText(yaml) is null && source.ReadText(yml) is not null ? yml : yaml;
     }
 
     /// <summary><c>--set a.b=v</c> pairs → one tree whose spans name the override, so errors read <c>--set a.b=v: error ...</c>.</summary>
@@ -172,24 +177,25 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
         string typeName = RecipeNames.TypeName(recipe?.Name ?? (root.Find("recipe")?.Value as ScalarNode)?.Text ?? "Recipe");
         foreach (var point in CrossProduct(validated.Axes))
         {
-            var tree = RecipeTree.FromSettings(point.Select(p => new LocatedSetting(p.Axis.Key, p.Value, p.Axis.KeySpan)), root.Span);
+            // A point is the recipe with each axis's value laid over it, located where the value was written.
+            var tree = RecipeTree.FromSettings(point.Select(p => new LocatedSetting(p.Axis.Key, p.Axis.Values[p.Index], p.Axis.KeySpan)), root.Span);
             Validated result = RecipeValidator.Validate((MapNode)RecipeTree.Overlay(root, tree), diagnostics);
-            string name = typeName + "_" + string.Join("_", point.Select(p =>
-                p.Axis.Label + RecipeNames.ValueLabel(result.Values.Find(p.Axis.Key)?.Span is not null ? result.Values.Find(p.Axis.Key)!.Canonical : p.Value.Text)));
+            string name = typeName + "_" + string.Join("_", point.Select(p => p.Axis.Label + RecipeNames.ValueLabel(p.Axis.Canonical[p.Index])));
             if (points.Any(p => p.Variant == name))
-                diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.BadVariants, point[point.Count - 1].Value.Span, $"two variant points are both named {name}: their values differ only in how they are written"));
+                diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.BadVariants, point[point.Count - 1].Axis.Values[point[point.Count - 1].Index].Span,
+                    $"two variant points are both named {name}: their values differ only in how they are written"));
             else if (!result.HasErrors)
                 points.Add(RecipeBuilder.Build(result.Values, Array.Empty<VariantAxisNodes>(), name, baseChain));
         }
         return points;
     }
 
-    /// <summary>Every combination of one value per axis, the first axis varying slowest.</summary>
-    private static IEnumerable<List<(VariantAxisNodes Axis, ScalarNode Value)>> CrossProduct(IReadOnlyList<VariantAxisNodes> axes)
+    /// <summary>Every combination of one value (by index) per axis, the first axis varying slowest.</summary>
+    private static IEnumerable<List<(VariantAxisNodes Axis, int Index)>> CrossProduct(IReadOnlyList<VariantAxisNodes> axes)
     {
-        IEnumerable<List<(VariantAxisNodes, ScalarNode)>> points = new[] { new List<(VariantAxisNodes, ScalarNode)>() };
+        IEnumerable<List<(VariantAxisNodes, int)>> points = new[] { new List<(VariantAxisNodes, int)>() };
         foreach (VariantAxisNodes axis in axes)
-            points = points.SelectMany(p => axis.Values.Select(v => new List<(VariantAxisNodes, ScalarNode)>(p) { (axis, v) })).ToList();
+            points = points.SelectMany(p => Enumerable.Range(0, axis.Values.Count).Select(i => new List<(VariantAxisNodes, int)>(p) { (axis, i) })).ToList();
         return points;
     }
 }

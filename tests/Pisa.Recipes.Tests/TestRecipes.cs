@@ -3,7 +3,7 @@ using Pisa.Recipes;
 namespace Pisa.Recipes.Tests;
 
 /// <summary>Test helpers: the shipped recipes and loading recipe text as if it lived beside them.</summary>
-internal static class Recipes
+internal static class TestRecipes
 {
     public static string Folder => RepoPaths.InRoot("recipes");
 
