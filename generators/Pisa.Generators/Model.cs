@@ -25,10 +25,16 @@ internal sealed record AttributedClass(
 /// <param name="Accessibility">public or internal.</param>
 /// <param name="Origin">The recipe file or class the pipeline came from (for the header comment).</param>
 /// <param name="HintName">The generated file's name.</param>
-internal sealed record PipelineSpec(Recipe Recipe, string Namespace, string TypeName, bool FillsUserClass, string Accessibility, string Origin, string HintName)
+/// <param name="Origins">Where each explicitly set value was written (the recipe's equality leaves locations out; the
+/// generated comments cite them, so they are part of what decides whether the file changes).</param>
+internal sealed record PipelineSpec(Recipe Recipe, string Namespace, string TypeName, bool FillsUserClass, string Accessibility, string Origin, string HintName,
+    ImmutableEquatableArray<ValueOrigin> Origins)
 {
     public string FullName => Namespace.Length == 0 ? TypeName : Namespace + "." + TypeName;
 }
+
+/// <summary>Where one value of a recipe was written: key path, file name and line.</summary>
+internal sealed record ValueOrigin(string Path, string File, int Line);
 
 /// <summary>What one input (a recipe file or an attributed class) produces: its pipelines and its diagnostics.</summary>
 internal sealed record RecipeOutput(ImmutableEquatableArray<PipelineSpec> Pipelines, ImmutableEquatableArray<DiagnosticInfo> Diagnostics);

@@ -30,7 +30,7 @@ public sealed partial class RecipeGenerator
         }
 
         private static Emitted Unsupported(PipelineSpec spec, string path, string message) =>
-            new(null, new[] { Diagnostics.Create(Diagnostics.NotSupportedYet, OriginOf(spec.Recipe, path) ?? SourceSpan.Whole(spec.Origin), message) });
+            new(null, new[] { Diagnostics.Create(Diagnostics.NotSupportedYet, spec.Recipe.Settings.FirstOrDefault(s => s.Path.StartsWith(path, System.StringComparison.Ordinal))?.Origin ?? SourceSpan.Whole(spec.Origin), message) });
 
         /// <summary>The generated file of one pipeline.</summary>
         public static string Emit(PipelineSpec spec)
@@ -47,15 +47,16 @@ public sealed partial class RecipeGenerator
             w.WriteLine("[global::System.CodeDom.Compiler.GeneratedCode(\"Pisa.Generators\", \"0.1.0\")]");
             string contract = twoStage ? "global::Pisa.Kernels.Pipeline.ISamplePipeline" : "global::Pisa.Kernels.Pipeline.ISingleStagePipeline";
             w.OpenBlock($"{spec.Accessibility} {(spec.FillsUserClass ? "" : "sealed ")}partial class {spec.TypeName} : {contract}, global::Pisa.Kernels.Pipeline.IRecipePipeline");
-            EmitMembers(w, recipe);
+            EmitMembers(w, spec);
             w.CloseBlock();
             if (spec.Namespace.Length > 0) w.CloseBlock();
             return w.ToSourceText();
         }
 
         /// <summary>The class body: constants, then the phases. Identical for both front doors.</summary>
-        internal static void EmitMembers(SourceWriter w, Recipe recipe)
+        internal static void EmitMembers(SourceWriter w, PipelineSpec spec)
         {
+            var recipe = spec.Recipe;
             bool twoStage = recipe.Detector == DetectorKind.TwoStage;
             w.WriteLine($"public const string Recipe = {String(recipe.Name)};");
             w.WriteLine($"public const string? Variant = {(recipe.Variant is null ? "null" : String(recipe.Variant))};");
@@ -71,18 +72,19 @@ public sealed partial class RecipeGenerator
             w.WriteLine();
             if (twoStage)
             {
-                EmitSample(w, recipe);
+                EmitSample(w, spec);
                 w.WriteLine();
-                EmitTwoStageLoss(w, recipe);
+                EmitTwoStageLoss(w, spec);
             }
             else
             {
-                EmitSingleStageLoss(w, recipe);
+                EmitSingleStageLoss(w, spec);
             }
         }
 
-        private static void EmitSample(SourceWriter w, Recipe recipe)
+        private static void EmitSample(SourceWriter w, PipelineSpec spec)
         {
+            var recipe = spec.Recipe;
             var sample = recipe.Sample!;
             long positiveBudget = (long)System.Math.Floor(sample.Num * sample.PosFraction);
             bool probe = sample.Positives == PositiveSamplerKind.Ohem || sample.Negatives.Type is NegativeSamplerKind.Ohem or NegativeSamplerKind.ScoreHlr;
@@ -92,7 +94,7 @@ public sealed partial class RecipeGenerator
             w.WriteLine($"using var scope = {Torch}.NewDisposeScope();");
             w.WriteLine();
             var a = recipe.Assign;
-            Comment(w, recipe, "assign", $"Max-IoU assignment: positive at IoU >= {Number(a.PosIou)}, negative below {Number(a.NegIou)}, " +
+            Comment(w, spec, "assign", $"Max-IoU assignment: positive at IoU >= {Number(a.PosIou)}, negative below {Number(a.NegIou)}, " +
                 (a.MatchLowQuality ? $"low-quality matches from {Number(a.MinPosIou)}" : "no low-quality matching") +
                 (sample.AddGtAsProposals ? "; gts prepended to the proposals." : "."));
             w.WriteLine($"var candidates = {Steps}.AssignCandidates(input, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), addGtAsProposals: {Bool(sample.AddGtAsProposals)});");
@@ -100,7 +102,7 @@ public sealed partial class RecipeGenerator
             if (probe)
             {
                 w.WriteLine();
-                Comment(w, recipe, sample.Negatives.Type == NegativeSamplerKind.ScoreHlr ? "sample.negatives" : "sample.positives",
+                Comment(w, spec, sample.Negatives.Type == NegativeSamplerKind.ScoreHlr ? "sample.negatives" : "sample.positives",
                     "The box head scores every candidate once, without gradient (shared by the samplers below).");
                 w.WriteLine($"var (probeScore, probeDeltas) = {Steps}.ProbeAll(head, candidates);");
             }
@@ -111,15 +113,15 @@ public sealed partial class RecipeGenerator
             switch (sample.Positives)
             {
                 case PositiveSamplerKind.Random:
-                    Comment(w, recipe, "sample.positives", $"Positives: uniform random, at most int({sample.Num} * {Number(sample.PosFraction)}) = {positiveBudget} per image.");
+                    Comment(w, spec, "sample.positives", $"Positives: uniform random, at most int({sample.Num} * {Number(sample.PosFraction)}) = {positiveBudget} per image.");
                     w.WriteLine($"var positives = {Kernels}.Sample.RandomPositives(gtInds, {positiveBudget}L, generator);");
                     break;
                 case PositiveSamplerKind.InstanceBalanced:
-                    Comment(w, recipe, "sample.positives", $"Positives: instance-balanced (Libra R-CNN), about {positiveBudget} / G per ground truth, random fill.");
+                    Comment(w, spec, "sample.positives", $"Positives: instance-balanced (Libra R-CNN), about {positiveBudget} / G per ground truth, random fill.");
                     w.WriteLine($"var positives = {Kernels}.Sample.InstanceBalancedPositives(gtInds, {positiveBudget}L, Mode, generator);");
                     break;
                 case PositiveSamplerKind.Ohem:
-                    Comment(w, recipe, "sample.positives", $"Positives: OHEM, the {positiveBudget} with the highest classification loss.");
+                    Comment(w, spec, "sample.positives", $"Positives: OHEM, the {positiveBudget} with the highest classification loss.");
                     w.WriteLine($"var positives = {Kernels}.Sample.HardestByLoss(gtInds > 0, candidateLoss, {Torch}.full(gtInds.shape[0], {positiveBudget}L, device: gtInds.device));");
                     break;
             }
@@ -131,27 +133,27 @@ public sealed partial class RecipeGenerator
             switch (sample.Negatives.Type)
             {
                 case NegativeSamplerKind.Random:
-                    Comment(w, recipe, "sample.negatives", $"Negatives: uniform random, filling the image's {sample.Num} samples.");
+                    Comment(w, spec, "sample.negatives", $"Negatives: uniform random, filling the image's {sample.Num} samples.");
                     w.WriteLine($"var negatives = {Kernels}.Sample.RandomNegatives(gtInds, negativeBudget, generator);");
                     pack = "negatives";
                     break;
                 case NegativeSamplerKind.IouBalanced:
                     var o = sample.Negatives.IouBalanced!;
-                    Comment(w, recipe, "sample.negatives", $"Negatives: IoU-balanced (Libra R-CNN), {o.NumBins} IoU bins, floor_thr {Number(o.FloorThr)}, floor fraction {Number(o.FloorFraction)}.");
+                    Comment(w, spec, "sample.negatives", $"Negatives: IoU-balanced (Libra R-CNN), {o.NumBins} IoU bins, floor_thr {Number(o.FloorThr)}, floor fraction {Number(o.FloorFraction)}.");
                     w.WriteLine($"var negatives = {Kernels}.Sample.IoUBalancedNegatives(gtInds, candidates.Assigned.MaxOverlaps, candidates.Mask, negativeBudget,");
                     w.WriteLine($"    new {Kernels}.IoUBalancedSettings({Number(o.FloorThr)}, {Number(o.FloorFraction)}, {o.NumBins}), firstCall: !_iouBalancedSamplerCalled, Mode, generator);");
                     w.WriteLine("_iouBalancedSamplerCalled = true;");
                     pack = "negatives";
                     break;
                 case NegativeSamplerKind.Ohem:
-                    Comment(w, recipe, "sample.negatives", "Negatives: OHEM, the hardest by classification loss (as background).");
+                    Comment(w, spec, "sample.negatives", "Negatives: OHEM, the hardest by classification loss (as background).");
                     w.WriteLine($"var negatives = {Kernels}.Sample.HardestByLoss(gtInds == 0, candidateLoss, negativeBudget);");
                     pack = "negatives";
                     break;
                 default:
                     var isr = sample.Negatives.IsrN!;
                     var hlr = recipe.Rank.ScoreHlr!;
-                    Comment(w, recipe, "sample.negatives", $"Negatives: Score-HLR (PISA) — valid above score {Number(hlr.ScoreThr)}, grouped by nms_match at IoU {Number(hlr.IouThr)}, " +
+                    Comment(w, spec, "sample.negatives", $"Negatives: Score-HLR (PISA) — valid above score {Number(hlr.ScoreThr)}, grouped by nms_match at IoU {Number(hlr.IouThr)}, " +
                         $"ranked by hierarchical local rank; ISR-N weights (k {Number(isr.K)}, bias {Number(isr.Bias)}).");
                     w.WriteLine($"var negatives = {Kernels}.Sample.ScoreHlrNegatives(gtInds == 0, probeScore, probeDeltas, candidates.Boxes, negativeBudget,");
                     w.WriteLine($"    new {Kernels}.ScoreHlrSettings(K: {Number(isr.K)}, Bias: {Number(isr.Bias)}, ScoreThr: {Number(hlr.ScoreThr)}, IouThr: {Number(hlr.IouThr)}), Means, Stds, Mode, generator);");
@@ -160,44 +162,46 @@ public sealed partial class RecipeGenerator
             }
 
             w.WriteLine();
-            Comment(w, recipe, "sample.num", $"Targets: {sample.Num} slots per image, positives first, then negatives; encoded box deltas for positives.");
+            Comment(w, spec, "sample.num", $"Targets: {sample.Num} slots per image, positives first, then negatives; encoded box deltas for positives.");
             string extra = sample.Negatives.Type == NegativeSamplerKind.ScoreHlr ? ", negatives.Order, negatives.Weights, negatives.HasWeights" : "";
             w.WriteLine($"var sample = {Steps}.PackSamples(input, candidates, positives, {pack}, {sample.Num}, Means, Stds, Mode{extra});");
             w.WriteLine("return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);");
             w.CloseBlock();
         }
 
-        private static void EmitTwoStageLoss(SourceWriter w, Recipe recipe)
+        private static void EmitTwoStageLoss(SourceWriter w, PipelineSpec spec)
         {
             w.WriteLine("/// <inheritdoc />");
             w.OpenBlock("public global::System.Collections.Generic.IReadOnlyDictionary<string, global::TorchSharp.torch.Tensor> Loss(global::Pisa.Kernels.Pipeline.TwoStageSample sample, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred)");
-            EmitLossBody(w, recipe, $"{Steps}.TwoStageLoss(sample, clsScore, bboxPred, ");
+            EmitLossBody(w, spec, $"{Steps}.TwoStageLoss(sample, clsScore, bboxPred, ");
             w.CloseBlock();
         }
 
-        private static void EmitSingleStageLoss(SourceWriter w, Recipe recipe)
+        private static void EmitSingleStageLoss(SourceWriter w, PipelineSpec spec)
         {
+            var recipe = spec.Recipe;
             var a = recipe.Assign;
             w.WriteLine("/// <inheritdoc />");
             w.OpenBlock("public global::System.Collections.Generic.IReadOnlyDictionary<string, global::TorchSharp.torch.Tensor> Loss(global::Pisa.Kernels.Pipeline.SingleStageInput input, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred)");
-            Comment(w, recipe, "assign", $"Every anchor assigned: positive at IoU >= {Number(a.PosIou)}, negative below {Number(a.NegIou)}" +
+            Comment(w, spec, "assign", $"Every anchor assigned: positive at IoU >= {Number(a.PosIou)}, negative below {Number(a.NegIou)}" +
                 (a.MatchLowQuality ? $", low-quality matches from {Number(a.MinPosIou)}." : "."));
             var focal = recipe.Loss.Cls.Focal!;
-            EmitLossBody(w, recipe, $"{Steps}.SingleStageLoss(input, clsScore, bboxPred, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), " +
+            EmitLossBody(w, spec, $"{Steps}.SingleStageLoss(input, clsScore, bboxPred, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), " +
                 $"new {Kernels}.FocalSettings({Number(focal.Gamma)}, {Number(focal.Alpha)}), ");
             w.CloseBlock();
         }
 
-        private static void EmitLossBody(SourceWriter w, Recipe recipe, string call)
+        private static void EmitLossBody(SourceWriter w, PipelineSpec spec, string call)
         {
+            var recipe = spec.Recipe;
             var cls = recipe.Loss.Cls;
             var box = recipe.Loss.Box;
             var carl = recipe.Loss.Carl;
             string clsName = cls.Type == ClassificationLossKind.Focal ? $"sigmoid focal loss (gamma {Number(cls.Focal!.Gamma)}, alpha {Number(cls.Focal.Alpha)})" : "cross entropy";
-            Comment(w, recipe, "loss.cls", cls.Isr is null
+            Comment(w, spec, "loss.cls", cls.Isr is null
                 ? $"Classification: {clsName}, divided by the count of weighted samples."
                 : $"Classification: {clsName} with ISR-P — positives re-weighted by IoU-HLR rank (k {Number(cls.Isr.K)}, bias {Number(cls.Isr.Bias)}), total kept.");
-            Comment(w, recipe, "loss.box", box.Type switch
+            Comment(w, spec, "loss.box", box.Type switch
             {
                 BoxLossKind.None => "Box regression: none.",
                 BoxLossKind.L1 => "Box regression: L1 on positives.",
@@ -205,7 +209,7 @@ public sealed partial class RecipeGenerator
                 _ => $"Box regression: balanced L1 (alpha {Number(box.BalancedL1!.Alpha)}, gamma {Number(box.BalancedL1.Gamma)}, beta {Number(box.Beta!.Value)}) on positives.",
             });
             if (carl is not null)
-                Comment(w, recipe, "loss.carl", $"CARL: each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k {Number(carl.K)}, bias {Number(carl.Bias)}; added to the box loss.");
+                Comment(w, spec, "loss.carl", $"CARL: each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k {Number(carl.K)}, bias {Number(carl.Bias)}; added to the box loss.");
             string isr = cls.Isr is null ? "null" : $"new {Kernels}.ReweightSettings({Number(cls.Isr.K)}, {Number(cls.Isr.Bias)})";
             string carlArg = carl is null ? "null" : $"new {Kernels}.ReweightSettings({Number(carl.K)}, {Number(carl.Bias)})";
             w.WriteLine($"var losses = {call.TrimEnd()}");
@@ -224,19 +228,16 @@ public sealed partial class RecipeGenerator
         };
 
         /// <summary>A stage comment, with the place the stage's first explicit value came from.</summary>
-        private static void Comment(SourceWriter w, Recipe recipe, string path, string text)
+        private static void Comment(SourceWriter w, PipelineSpec spec, string path, string text)
         {
-            var origin = OriginOf(recipe, path);
-            w.WriteLine(origin is { } span ? $"// {text} [{path}: {Describe(span)}]" : $"// {text} [{path}: default]");
+            var origin = OriginOf(spec, path);
+            w.WriteLine(origin is null ? $"// {text} [{path}: default]" : $"// {text} [{path}: {origin.File} line {origin.Line}]");
         }
 
-        private static string Describe(SourceSpan span) =>
-            span.HasLines ? $"{System.IO.Path.GetFileName(span.Path)} line {span.Line}" : span.Path;
-
-        internal static SourceSpan? OriginOf(Recipe recipe, string path) => recipe.Settings
-            .Where(s => (s.Path == path || s.Path.StartsWith(path + ".", System.StringComparison.Ordinal)) && s.Origin is not null)
-            .Select(s => s.Origin)
-            .OrderBy(s => s!.Value.Line)
+        /// <summary>The first place (by line) a value of the stage at <paramref name="path"/> was written.</summary>
+        internal static ValueOrigin? OriginOf(PipelineSpec spec, string path) => spec.Origins
+            .Where(o => o.Path == path || o.Path.StartsWith(path + ".", System.StringComparison.Ordinal))
+            .OrderBy(o => o.Line)
             .FirstOrDefault();
 
         private static string Summary(Recipe recipe) =>

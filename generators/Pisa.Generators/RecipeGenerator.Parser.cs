@@ -119,7 +119,9 @@ public sealed partial class RecipeGenerator
                 bool fills = userClass is not null && recipe.Variant is null;
                 string typeName = fills ? userClass! : userClass is not null ? userClass + recipe.TypeName.Substring(recipe.TypeName.IndexOf('_')) : recipe.TypeName;
                 string hint = (ns.Length == 0 ? typeName : ns + "." + typeName) + ".g.cs";
-                return new PipelineSpec(recipe, ns, typeName, fills, accessibility, origin, hint);
+                var origins = recipe.Settings.Where(v => v.Origin is { HasLines: true })
+                    .Select(v => new ValueOrigin(v.Path, Path.GetFileName(v.Origin!.Value.Path), v.Origin.Value.Line)).ToEquatableArray();
+                return new PipelineSpec(recipe, ns, typeName, fills, accessibility, origin, hint, origins);
             });
             return new RecipeOutput(specs.ToEquatableArray(), loaded.Diagnostics);
         }

@@ -93,11 +93,27 @@ public sealed class RecipeCompiler(string cacheDirectory)
     private static Assembly LoadIsolated(string path) =>
         new AssemblyLoadContext($"pisa-recipes:{Path.GetFileName(path)}", isCollectible: true).LoadFromAssemblyPath(path);
 
+    // The framework, TorchSharp, the kernels and the recipe model — and nothing else: an application assembly may hold
+    // pipelines of its own (compiled-in recipes), which would clash with the ones being compiled.
     private static ImmutableArray<MetadataReference> LoadReferences()
     {
-        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).ToHashSet(StringComparer.Ordinal);
+        string frameworkFolder = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var paths = Directory.GetFiles(frameworkFolder, "*.dll").Where(IsManagedAssembly).ToList();
         foreach (var assembly in new[] { typeof(Pisa.Kernels.Pipeline.ISamplePipeline).Assembly, typeof(TorchSharp.torch).Assembly, typeof(Pisa.Recipes.Recipe).Assembly })
             paths.Add(assembly.Location);
-        return [.. paths.Where(File.Exists).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
+        return [.. paths.Distinct(StringComparer.Ordinal).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
+    }
+
+    private static bool IsManagedAssembly(string path)
+    {
+        try
+        {
+            System.Reflection.AssemblyName.GetAssemblyName(path);
+            return true;
+        }
+        catch (BadImageFormatException)
+        {
+            return false;
+        }
     }
 }
