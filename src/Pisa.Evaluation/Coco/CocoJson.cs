@@ -15,7 +15,9 @@ public static class CocoJson
     {
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString,
+        // "NaN" and "Infinity" are read so the evaluator can reject them by entry, not as unreadable JSON.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString
+            | System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = false };
@@ -27,36 +29,49 @@ public static class CocoJson
         if (dataset.Images is null) throw new CocoFormatException(path, "missing \"images\" list");
         if (dataset.Categories is null) throw new CocoFormatException(path, "missing \"categories\" list");
         var annotations = dataset.Annotations ?? [];
-        foreach (var annotation in annotations)
-            if (annotation.Bbox is not { Length: 4 })
-                throw new CocoFormatException(path, $"annotation {annotation.Id}: \"bbox\" must be [x, y, w, h]");
+        CheckNoNullEntry(path, "images", dataset.Images);
+        CheckNoNullEntry(path, "categories", dataset.Categories);
+        CheckNoNullEntry(path, "annotations", annotations);
+        for (int i = 0; i < annotations.Count; i++)
+            if (annotations[i].Bbox is not { Length: 4 })
+                throw new CocoFormatException(path, $"annotations[{i}] (id {annotations[i].Id}): \"bbox\" must be [x, y, w, h]");
         return dataset with { Annotations = annotations };
     }
 
-    /// <summary>Reads a results file: a JSON list of {image_id, category_id, bbox, score}.</summary>
+    /// <summary>
+    /// Reads a results file: a JSON list of {image_id, category_id, bbox, score}. Structure only; the evaluator checks
+    /// ids, boxes and scores against the ground truth.
+    /// </summary>
     public static IReadOnlyList<CocoDetection> ReadDetections(string path)
     {
-        using (var document = ParseDocument(path))
-            if (document.RootElement.ValueKind != JsonValueKind.Array)
-                throw new CocoFormatException(path, $"a results file must be a JSON list of detections, not {Describe(document.RootElement.ValueKind)}");
-        var detections = Deserialize<List<CocoDetection>>(path, "a list of detections");
+        byte[] bytes = ReadBytes(path);
+        if (FirstToken(path, bytes) is var first and not JsonTokenType.StartArray)
+            throw new CocoFormatException(path, $"a results file must be a JSON list of detections, not {Describe(first)}");
+        var detections = Deserialize<List<CocoDetection>>(path, bytes, "a list of detections");
+        CheckNoNullEntry(path, "the list", detections);
         for (int i = 0; i < detections.Count; i++)
-            if (detections[i] is null || detections[i].Bbox is not { Length: 4 })
-                throw new CocoFormatException(path, $"detection #{i}: \"bbox\" must be [x, y, w, h]");
+            if (detections[i].Bbox is not { Length: 4 })
+                throw new CocoFormatException(path, $"entry {i} of the list: \"bbox\" must be [x, y, w, h]");
         return detections;
+    }
+
+    private static void CheckNoNullEntry<T>(string path, string list, IReadOnlyList<T?> entries) where T : class
+    {
+        for (int i = 0; i < entries.Count; i++)
+            if (entries[i] is null) throw new CocoFormatException(path, $"entry {i} of {list} is null");
     }
 
     public static void WriteDataset(string path, CocoDataset dataset) => WriteAtomically(path, dataset);
 
     public static void WriteDetections(string path, IEnumerable<CocoDetection> detections) => WriteAtomically(path, detections.ToList());
 
-    private static T Deserialize<T>(string path, string what)
+    private static T Deserialize<T>(string path, string what) => Deserialize<T>(path, ReadBytes(path), what);
+
+    private static T Deserialize<T>(string path, byte[] bytes, string what)
     {
-        if (!System.IO.File.Exists(path)) throw new CocoFormatException(path, "file not found");
         try
         {
-            using var stream = System.IO.File.OpenRead(path);
-            return JsonSerializer.Deserialize<T>(stream, Options) ?? throw new CocoFormatException(path, $"expected {what}, found null");
+            return JsonSerializer.Deserialize<T>(bytes, Options) ?? throw new CocoFormatException(path, $"expected {what}, found null");
         }
         catch (JsonException ex)
         {
@@ -65,13 +80,25 @@ public static class CocoJson
         }
     }
 
-    private static JsonDocument ParseDocument(string path)
+    private static byte[] ReadBytes(string path)
     {
-        if (!System.IO.File.Exists(path)) throw new CocoFormatException(path, "file not found");
         try
         {
-            using var stream = System.IO.File.OpenRead(path);
-            return JsonDocument.Parse(stream, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return System.IO.File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CocoFormatException(path, ex is FileNotFoundException or DirectoryNotFoundException ? "file not found" : $"cannot read: {ex.Message}");
+        }
+    }
+
+    /// <summary>The kind of the first JSON token (comments skipped), to say what a file holds instead of what we expected.</summary>
+    private static JsonTokenType FirstToken(string path, byte[] bytes)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return reader.Read() ? reader.TokenType : JsonTokenType.None;
         }
         catch (JsonException ex)
         {
@@ -79,12 +106,15 @@ public static class CocoJson
         }
     }
 
-    private static string Describe(JsonValueKind kind) => kind switch
+    private static string Describe(JsonTokenType token) => token switch
     {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        _ => kind.ToString().ToLowerInvariant(),
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        JsonTokenType.None => "an empty file",
+        _ => token.ToString(),
     };
 
     private static void WriteAtomically<T>(string path, T value)
