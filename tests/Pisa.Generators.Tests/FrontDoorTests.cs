@@ -72,7 +72,7 @@ public class FrontDoorTests
     }
 
     /// <summary>The class body, without the stage comments' source references (which name the front door).</summary>
-    private static string Body(string source)
+    internal static string Body(string source)
     {
         var lines = source.Split('\n');
         int start = Array.FindIndex(lines, l => l.Contains("public const string Recipe"));
