@@ -1,12 +1,67 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
+using Pisa.Recipes;
 
 namespace Pisa.Generators;
 
-/// <summary>Turns recipes into pipeline classes. Pipeline: parse (attributes, YAML) → equatable model → emit.</summary>
+/// <summary>
+/// Turns recipes into pipeline classes. Two front doors — recipe YAML files passed as AdditionalFiles and
+/// <c>[Recipe]</c>-attributed partial classes — are parsed into the one recipe model (<see cref="Parser"/>), and one
+/// emitter writes the code (<see cref="Emitter"/>). Every step's output is value-equal data, so an edit regenerates
+/// only the pipelines it changes.
+/// </summary>
 [Generator(LanguageNames.CSharp)]
-public sealed class RecipeGenerator : IIncrementalGenerator
+public sealed partial class RecipeGenerator : IIncrementalGenerator
 {
+    /// <summary>The attribute that marks a recipe class.</summary>
+    public const string RecipeAttributeName = "Pisa.Recipes.RecipeAttribute";
+
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        var recipeFiles = context.AdditionalTextsProvider
+            .Where(static text => Parser.IsRecipePath(text.Path))
+            .Select(static (text, cancellationToken) => new RecipeFile(text.Path, text.GetText(cancellationToken)?.ToString() ?? ""))
+            .WithTrackingName(TrackingNames.RecipeFiles);
+
+        // Bases are looked up among all recipe files, so each file is parsed knowing the others.
+        var allRecipeFiles = recipeFiles.Collect()
+            .Select(static (files, _) => files.OrderBy(f => f.Path, StringComparer.Ordinal).ToEquatableArray())
+            .WithTrackingName(TrackingNames.AllRecipeFiles);
+
+        var yamlRecipes = recipeFiles.Combine(allRecipeFiles)
+            .Select(static (pair, _) => Parser.ParseYaml(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.YamlRecipes);
+
+        var attributedRecipes = context.SyntaxProvider
+            .ForAttributeWithMetadataName(RecipeAttributeName,
+                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                transform: static (attributeContext, cancellationToken) => Parser.ReadAttributedClass(attributeContext, cancellationToken))
+            .Combine(allRecipeFiles)
+            .Select(static (pair, _) => Parser.ParseAttributed(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.AttributedRecipes);
+
+        var merged = yamlRecipes.Collect().Combine(attributedRecipes.Collect())
+            .Select(static (pair, _) => Parser.Merge(pair.Left.Concat(pair.Right)));
+
+        var pipelines = merged.SelectMany(static (output, _) => output.Pipelines).WithTrackingName(TrackingNames.Pipelines);
+        var diagnostics = merged.SelectMany(static (output, _) => output.Diagnostics);
+
+        var catalog = pipelines.Select(static (spec, _) => Emitter.CatalogEntryOf(spec)).Collect()
+            .Select(static (entries, _) => entries.ToEquatableArray())
+            .WithTrackingName(TrackingNames.Catalog);
+
+        context.RegisterSourceOutput(pipelines, static (production, spec) =>
+        {
+            var result = Emitter.TryEmit(spec);
+            if (result.Source is not null) production.AddSource(spec.HintName, result.Source);
+            foreach (var diagnostic in result.Diagnostics) production.ReportDiagnostic(Diagnostics.ToDiagnostic(diagnostic));
+        });
+        context.RegisterSourceOutput(diagnostics, static (production, info) => production.ReportDiagnostic(Diagnostics.ToDiagnostic(info)));
+        context.RegisterSourceOutput(catalog, static (production, entries) =>
+        {
+            if (entries.Count > 0) production.AddSource("RecipeCatalog.g.cs", Emitter.EmitCatalog(entries));
+        });
     }
 }

@@ -98,3 +98,6 @@ public sealed record BoxLoss(BoxLossKind Kind, double Beta = 1.0, double LossWei
 
 /// <summary>The regression losses a head can use.</summary>
 public enum BoxLossKind { SmoothL1, L1, BalancedL1 }
+
+/// <summary>Sigmoid focal loss parameters (RetinaNet: gamma 2, alpha 0.25).</summary>
+public sealed record FocalSettings(double Gamma = 2.0, double Alpha = 0.25);

@@ -32,7 +32,14 @@ public sealed record Recipe(
 }
 
 /// <summary>One resolved leaf: <c>loss.carl.k</c> → <c>1.0</c> (YAML text in canonical form; <c>null</c> for a stage that is off).</summary>
-public sealed record Setting(string Path, string Value);
+/// <param name="Origin">Where the value was written (file, line), or null for a default; generated code cites it.
+/// It is not part of equality: the same values written elsewhere are the same recipe.</param>
+public sealed record Setting(string Path, string Value, SourceSpan? Origin = null)
+{
+    public bool Equals(Setting? other) => other is not null && Path == other.Path && Value == other.Value;
+
+    public override int GetHashCode() => (Path.GetHashCode() * 397) ^ Value.GetHashCode();
+}
 
 /// <summary>Reference behaviour (<c>mmdet</c>, quirks Q1-Q6 reproduced) or the fixed one (<c>corrected</c>).</summary>
 public enum CompatMode { Corrected, Mmdet }

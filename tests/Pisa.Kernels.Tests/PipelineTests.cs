@@ -80,7 +80,7 @@ public class PipelineTests
         var input = new SingleStageInput(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtLabels, batch.GtMask, batch.NumClasses);
         var cls = randn([3, 300, batch.NumClasses], generator: new Generator(5)).requires_grad_();
         var pred = (randn([3, 300, 4], generator: new Generator(6)) * 0.1).requires_grad_();
-        var losses = PipelineSteps.SingleStageLoss(input, cls, pred, new Kernels.Assign.Thresholds(0.5, 0.4, 0, true), BoxLoss.SmoothL1Default,
+        var losses = PipelineSteps.SingleStageLoss(input, cls, pred, new Kernels.Assign.Thresholds(0.5, 0.4, 0, true), new FocalSettings(), BoxLoss.SmoothL1Default,
             ReweightSettings.IsrPDefault, ReweightSettings.CarlDefault, null, null, Compat.Corrected);
         var total = losses.Values.Aggregate((a, b) => a + b);
         Assert.True(float.IsFinite(total.item<float>()) && total.item<float>() > 0);

@@ -32,7 +32,7 @@ public interface IExplainSection
 public sealed class ExplainCommand : Command<ExplainSettings>
 {
     /// <summary>The sections printed, in order. Another project's section (e.g. the generated code) is added here.</summary>
-    public static List<IExplainSection> Sections { get; } = [new ResolvedRecipeSection(), new StageGraphSection()];
+    public static List<IExplainSection> Sections { get; } = [new ResolvedRecipeSection(), new StageGraphSection(), new GeneratedCodeSection()];
 
     public override int Execute(CommandContext context, ExplainSettings settings, CancellationToken cancellationToken)
     {
@@ -53,6 +53,18 @@ public sealed class ExplainCommand : Command<ExplainSettings>
         public string Title => "resolved recipe";
 
         public string Render(Recipe recipe) => ResolvedRecipeWriter.Write(recipe);
+    }
+
+    /// <summary>The code the generator writes for this recipe (a variant point is shown as a recipe of its own values).</summary>
+    private sealed class GeneratedCodeSection : IExplainSection
+    {
+        public string Title => "generated pipeline (C#)";
+
+        public string Render(Recipe recipe)
+        {
+            var sources = Pisa.Compilation.RuntimePipelines.GenerateSources(recipe with { Variant = null, Variants = ImmutableEquatableArray<VariantAxis>.Empty });
+            return sources.Where(s => s.Key != "RecipeCatalog.g.cs").Select(s => s.Value).FirstOrDefault() ?? "(no code: the generator reported errors)";
+        }
     }
 
     private sealed class StageGraphSection : IExplainSection

@@ -123,7 +123,7 @@ public static class PipelineSteps
     /// <param name="clsScore">[B, A, C] sigmoid logits.</param>
     /// <param name="bboxPred">[B, A, 4] deltas.</param>
     public static Dictionary<string, Tensor> SingleStageLoss(SingleStageInput input, Tensor clsScore, Tensor bboxPred, Assign.Thresholds thresholds,
-        BoxLoss boxLoss, ReweightSettings? isrP, ReweightSettings? carl, double[]? means, double[]? stds, Compat compat)
+        FocalSettings focalLoss, BoxLoss boxLoss, ReweightSettings? isrP, ReweightSettings? carl, double[]? means, double[]? stds, Compat compat)
     {
         using var scope = NewDisposeScope();
         long classes = input.NumClasses;
@@ -140,7 +140,7 @@ public static class PipelineSteps
         if (isrP is not null)
             labelWeights = Reweight.IsrP(cls, pred, input.Anchors.reshape(-1, 4), labels, labelWeights, targets, gtIds, classes, isrP, means, stds, compat, sigmoid: true);
         var positives = positive.sum(type: cls.dtype).clamp_min(1);
-        var focal = Loss.SigmoidFocal(cls, labels).sum(-1);
+        var focal = Loss.SigmoidFocal(cls, labels, focalLoss.Gamma, focalLoss.Alpha).sum(-1);
         var losses = new Dictionary<string, Tensor>
         {
             ["loss_cls"] = (focal * labelWeights).sum() / positives,

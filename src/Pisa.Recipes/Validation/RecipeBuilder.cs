@@ -23,7 +23,7 @@ internal static class RecipeBuilder
             Loss: new LossSettings(Classification(v), Box(v), v.IsOn("loss.carl") ? new CarlSettings(v.Number("loss.carl.k"), v.Number("loss.carl.bias")) : null),
             Train: Train(v),
             Variants: axes.Select(a => new VariantAxis(a.Key, a.Label, a.Canonical.ToEquatableArray())).ToEquatableArray(),
-            Settings: v.InOrder.Where(x => x.Canonical != "on").Select(x => new Setting(x.Path, x.Canonical)).ToEquatableArray());
+            Settings: v.InOrder.Where(x => x.Canonical != "on").Select(x => new Setting(x.Path, x.Canonical, x.Span)).ToEquatableArray());
     }
 
     private static SampleSettings Sample(ResolvedValues v)

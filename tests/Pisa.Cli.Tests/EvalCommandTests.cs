@@ -1,37 +1,19 @@
 using System.Diagnostics;
-using Pisa.Cli;
 
-namespace Pisa.Evaluation.Tests;
+using Pisa.Evaluation.Tests;
+
+namespace Pisa.Cli.Tests;
 
 /// <summary><c>pisa eval --gt … --detections … [--json …]</c> run in-process: output layout, JSON, exit codes.</summary>
 public sealed class EvalCommandTests : IDisposable
 {
-    private static readonly object ConsoleGate = new();
     private readonly string _folder = Directory.CreateTempSubdirectory("pisa-eval-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private static string SharedCase(string name, string file) => RepoPaths.InShared("eval-cases", name, file);
 
-    private static (int Code, string Output, string Error) Pisa(params string[] args)
-    {
-        lock (ConsoleGate)
-        {
-            var (oldOut, oldError) = (Console.Out, Console.Error);
-            var (output, error) = (new StringWriter(), new StringWriter());
-            Console.SetOut(output);
-            Console.SetError(error);
-            try
-            {
-                return (PisaApp.Run(args), output.ToString(), error.ToString());
-            }
-            finally
-            {
-                Console.SetOut(oldOut);
-                Console.SetError(oldError);
-            }
-        }
-    }
+    private static (int Code, string Output, string Error) Pisa(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Prints_the_twelve_lines_in_the_reference_layout_then_AP_per_category()
