@@ -36,7 +36,7 @@ public static class GeneratorBench
         driver = driver.RunGenerators(compilation);
         double cold = clock.Elapsed.TotalMilliseconds;
         var victim = texts[texts.Length / 2];
-        driver = driver.ReplaceAdditionalText(victim, new InMemoryAdditionalText(victim.Path, victim.GetText()!.ToString().Replace("k: 1,", "k: 1.5,").Replace("k: 0.5,", "k: 0.6,")));
+        driver = driver.ReplaceAdditionalText(victim, new InMemoryAdditionalText(victim.Path, victim.GetText()!.ToString().Replace("{ loss_weight: ", "{ loss_weight: 1")));
         clock.Restart();
         driver.RunGenerators(compilation);
         double editOne = clock.Elapsed.TotalMilliseconds;
