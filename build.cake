@@ -1,5 +1,5 @@
 // Pisa.Dsl build script. `dotnet tool restore && dotnet cake` runs the default target, Test.
-// Targets: Restore, Build, Test (default), Bench, Pack, Demo.
+// Targets: Restore, Build, Conformance, Test (default; runs Conformance first), Bench, Pack, Demo.
 using System.Xml.Linq;
 
 var target = Argument("target", "Test");
@@ -15,8 +15,16 @@ Task("Build")
     .IsDependentOn("Restore")
     .Does(() => DotNetBuild(solution, new DotNetBuildSettings { Configuration = configuration, NoRestore = true }));
 
-Task("Test")
+Task("Conformance")
     .IsDependentOn("Build")
+    .Does(() =>
+{
+    // Our own conformance cases through the real command line (also run by Pisa.Kernels.Tests).
+    DotNetExecute($"./src/Pisa.Cli/bin/{configuration}/net10.0/pisa.dll", new ProcessArgumentBuilder().Append("conformance").Append("tests/conformance"));
+});
+
+Task("Test")
+    .IsDependentOn("Conformance")
     .Does(() =>
 {
     CleanDirectory(testResults);
@@ -49,8 +57,14 @@ Task("Test")
 });
 
 Task("Bench")
-    .Does(() => DotNetRun("./src/Pisa.Cli/Pisa.Cli.csproj", new ProcessArgumentBuilder().Append("bench").Append("kernels"),
-        new DotNetRunSettings { Configuration = "Release" }));
+    .Does(() =>
+{
+    EnsureDirectoryExists(artifacts);
+    foreach (var suite in new[] { "kernels", "generator" })
+        DotNetRun("./src/Pisa.Cli/Pisa.Cli.csproj",
+            new ProcessArgumentBuilder().Append("bench").Append(suite).Append("--threads").Append("1").Append("--json").Append($"artifacts/bench-{suite}.json"),
+            new DotNetRunSettings { Configuration = "Release" });
+});
 
 Task("Pack")
     .Does(() =>
