@@ -15,6 +15,15 @@ public class GeneratedCodeTests
         Assert.Contains("Pisa.Pipelines.PisaFasterRcnn.g.cs", sources.Keys);
     }
 
+    [Fact]
+    public void Generated_code_never_synchronises_the_host()
+    {
+        var (sources, _, _) = GeneratorHarness.Run(GeneratorHarness.ShippedRecipes());
+        var offending = sources.SelectMany(s => s.Value.Split('\n').Where(line => HostSync.Call().IsMatch(line)).Select(line => $"{s.Key}: {line.Trim()}")).ToList();
+        Assert.True(offending.Count == 0, string.Join("\n", offending));
+        Assert.Contains(sources.Values, s => s.Contains("ScoreHlrNegatives")); // the scan saw real pipelines
+    }
+
     public static TheoryData<string> GeneratedFiles()
     {
         var data = new TheoryData<string>();
