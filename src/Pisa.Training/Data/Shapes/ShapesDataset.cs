@@ -13,12 +13,15 @@ public sealed record ShapesImage(long ImageId, string FileName, SceneLayout Layo
 /// on textured backgrounds, with lines, blobs and arcs as distractors that are not objects.
 /// <para>Annotation rule: an object is annotated when the pixel centres it visibly owns (topmost, on the aliased owner
 /// map) are at least <c>1 - MaxOccludedFraction</c> (30 %) of those it covers when drawn alone in the frame, and their
-/// tight box is at least 2 px wide and high; otherwise it stays drawn but is left out (not a crowd region).
+/// tight box is at least <see cref="MinVisibleSide"/> (3) px wide and high; otherwise it stays drawn but is left out (not a crowd region).
 /// The box is the tight box of the visible pixels (pixel edges, so a single pixel at column 5 gives x1 = 5, x2 = 6);
 /// <c>area</c> is the visible pixel count, not the box area. Cut-off at the frame counts as truncation, not occlusion.</para>
 /// </summary>
 public static class ShapesDataset
 {
+    /// <summary>Visible boxes narrower or lower than this (slivers at the frame or between occluders) are not annotated.</summary>
+    public const int MinVisibleSide = 3;
+
     /// <summary>The six classes, category ids 1..6 in this order.</summary>
     public static IReadOnlyList<CocoCategory> Categories { get; } =
         Enum.GetValues<ItemKind>().Where(k => k <= ItemKind.Cross)
@@ -53,7 +56,7 @@ public static class ShapesDataset
         {
             if (!layout.Items[index].IsObject) continue;
             var (box, visible) = VisibleBox(owners, layout.Size, index);
-            if (visible == 0 || box.Width < 2 || box.Height < 2) continue;
+            if (visible == 0 || box.Width < MinVisibleSide || box.Height < MinVisibleSide) continue;
             int alone = SceneRenderer.PixelsCoveredAlone(layout, index);
             if (visible < (1 - maxOccludedFraction) * alone) continue;
             annotations.Add(new ShapeAnnotation(layout.Items[index].Kind, box, visible));
