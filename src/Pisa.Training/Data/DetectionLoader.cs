@@ -16,7 +16,7 @@ public sealed record LoaderOptions(
 }
 
 /// <summary>What was done to one image: network-input coordinates = original × scale, then mirrored if flipped.</summary>
-public readonly record struct ImageTransform(long ImageId, int OriginalWidth, int OriginalHeight, float ScaleX, float ScaleY, bool Flipped, int InputWidth)
+public readonly record struct ImageTransform(long ImageId, int OriginalWidth, int OriginalHeight, float ScaleX, float ScaleY, bool Flipped, int InputWidth, int InputHeight)
 {
     /// <summary>A box from network-input coordinates back to the original image's.</summary>
     public BoxXyxy ToOriginal(BoxXyxy box)
@@ -103,7 +103,7 @@ public sealed class DetectionLoader(DetectionDataset dataset, LoaderOptions opti
         for (int i = 0; i < b; i++)
         {
             var (entry, flip) = items[i];
-            var t = transforms[i] = new ImageTransform(entry.ImageId, entry.Width, entry.Height, (float)w / entry.Width, (float)h / entry.Height, flip, w);
+            var t = transforms[i] = new ImageTransform(entry.ImageId, entry.Width, entry.Height, (float)w / entry.Width, (float)h / entry.Height, flip, w, h);
             images[i] = ResizeAndFlip(entry.Image, w, h, flip);
             for (int j = 0; j < entry.Boxes.Count; j++)
             {
