@@ -1,15 +1,18 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Pisa.Training.Models;
 
 /// <summary>Sizes of the runner's small detectors (defaults fit 128 px inputs and the CPU budget).</summary>
+/// <param name="RoiChannels">The two-stage box head pools from features thinned to this many channels by a 1×1 conv
+/// (as Light-Head R-CNN does): RoIAlign and the first FC layer cost scale with it, and they dominate with hundreds of RoIs.</param>
 public sealed record DetectorOptions(
     int NumClasses, bool UseFpn = true, int BackboneWidth = 24, int FeatureChannels = 64,
-    int RoiSize = 7, int RoiSamplingRatio = 2, int BoxHeadHiddenDim = 256, int RetinaStackedConvs = 2);
+    int RoiSize = 7, int RoiSamplingRatio = 2, int RoiChannels = 32, int BoxHeadHiddenDim = 256, int RetinaStackedConvs = 2);
 
 /// <summary>
-/// Faster R-CNN parts: features → RPN (objectness, deltas per anchor) → RoI features → box head.
+/// Faster R-CNN parts: features → RPN (objectness, deltas per anchor) → thinned features → RoI features → box head.
 /// The steps in between (proposals, assignment, sampling) belong to the training pipeline, so this module exposes
 /// the stages rather than one forward.
 /// </summary>
@@ -17,6 +20,7 @@ public sealed class TwoStageDetector : nn.Module
 {
     private readonly FeatureExtractor features;
     private readonly RpnHead rpn;
+    private readonly Conv2d roiThinning;
     private readonly TwoFcBoxHead boxHead;
 
     public TwoStageDetector(DetectorOptions options) : base(nameof(TwoStageDetector))
@@ -26,7 +30,8 @@ public sealed class TwoStageDetector : nn.Module
         Anchors = AnchorGenerator.ForSmallImages(features.Strides);
         rpn = new RpnHead(options.FeatureChannels, Anchors.AnchorsPerLocation);
         RoIExtractor = new MultiLevelRoIExtractor(features.Strides, options.RoiSize, options.RoiSamplingRatio);
-        boxHead = new TwoFcBoxHead(options.FeatureChannels, options.RoiSize, options.NumClasses, options.BoxHeadHiddenDim);
+        roiThinning = nn.Conv2d(options.FeatureChannels, options.RoiChannels, 1);
+        boxHead = new TwoFcBoxHead(options.RoiChannels, options.RoiSize, options.NumClasses, options.BoxHeadHiddenDim);
         RegisterComponents();
     }
 
@@ -44,7 +49,8 @@ public sealed class TwoStageDetector : nn.Module
     public (Tensor ClassLogits, Tensor Deltas) BoxHead(Tensor[] levels, Tensor rois)
     {
         using var scope = NewDisposeScope();
-        var (logits, deltas) = boxHead.forward(RoIExtractor.Apply(levels, rois.detach()));
+        var thin = levels.Select(level => roiThinning.forward(level)).ToArray();
+        var (logits, deltas) = boxHead.forward(RoIExtractor.Apply(thin, rois.detach()));
         return (logits.MoveToOuterDisposeScope(), deltas.MoveToOuterDisposeScope());
     }
 }
