@@ -64,9 +64,25 @@ public sealed class DataExportCommand : Command<DataExportSettings>
 
         foreach (var split in splits)
         {
-            string instances = ShapesDataset.Export(settings.Directory, options, split);
+            string instances;
+            try
+            {
+                instances = ShapesDataset.Export(settings.Directory, options, split);
+            }
+            catch (Exception ex) when (FileSystemError(ex) is Exception io)
+            {
+                throw new PisaUserException($"pisa data export: cannot write to {settings.Directory}: {io.Message}");
+            }
             Console.WriteLine($"{ShapesDataset.SplitName(split)}: {options.CountOf(split)} images → {instances}");
         }
         return PisaApp.Ok;
     }
+
+    /// <summary>The I/O failure behind an exception (images are written in parallel, so it may come wrapped), or null.</summary>
+    private static Exception? FileSystemError(Exception ex) => ex switch
+    {
+        IOException or UnauthorizedAccessException => ex,
+        AggregateException aggregate => aggregate.Flatten().InnerExceptions.FirstOrDefault(e => e is IOException or UnauthorizedAccessException),
+        _ => null,
+    };
 }
