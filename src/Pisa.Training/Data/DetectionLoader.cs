@@ -51,8 +51,13 @@ public sealed class DetectionBatch : IDisposable
     /// <summary>A copy on <paramref name="device"/> (the CPU batch stays as is).</summary>
     public DetectionBatch To(Device device) => new()
     {
-        Images = Images.to(device), GtBoxes = GtBoxes.to(device), GtLabels = GtLabels.to(device), GtMask = GtMask.to(device),
-        CrowdBoxes = CrowdBoxes.to(device), CrowdMask = CrowdMask.to(device), Transforms = Transforms,
+        Images = Images.to(device),
+        GtBoxes = GtBoxes.to(device),
+        GtLabels = GtLabels.to(device),
+        GtMask = GtMask.to(device),
+        CrowdBoxes = CrowdBoxes.to(device),
+        CrowdMask = CrowdMask.to(device),
+        Transforms = Transforms,
     };
 
     public void Dispose()
