@@ -150,3 +150,34 @@ public class CocoLoadingTests
         CocoJson.WriteDataset(dir.In("instances.json"),
             new CocoDataset(images, [new CocoCategory(3, "three", null), new CocoCategory(7, "seven", null)], annotations));
 }
+
+public class ImageCodecTests
+{
+    [Fact]
+    public void A_jpeg_decodes_to_rgb_close_to_what_was_encoded()
+    {
+        using var dir = new TempDirectory();
+        // Left half pure red, right half pure blue; JPEG is lossy, so compare far from the edge with a tolerance.
+        using (var bitmap = new SkiaSharp.SKBitmap(32, 16))
+        {
+            using (var canvas = new SkiaSharp.SKCanvas(bitmap))
+            {
+                canvas.Clear(SkiaSharp.SKColors.Blue);
+                using var red = new SkiaSharp.SKPaint { Color = SkiaSharp.SKColors.Red };
+                canvas.DrawRect(0, 0, 16, 16, red);
+            }
+            using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 95);
+            File.WriteAllBytes(dir.In("a.jpg"), data.ToArray());
+        }
+
+        var image = ImageCodec.TryDecode(dir.In("a.jpg"), out string? problem);
+
+        Assert.Null(problem);
+        Assert.Equal((32, 16), (image!.Width, image.Height));
+        int left = 3 * (8 * 32 + 4), right = 3 * (8 * 32 + 28);
+        Assert.InRange(image.Pixels[left], 240, 255);
+        Assert.InRange(image.Pixels[left + 2], 0, 15);
+        Assert.InRange(image.Pixels[right], 0, 15);
+        Assert.InRange(image.Pixels[right + 2], 240, 255);
+    }
+}

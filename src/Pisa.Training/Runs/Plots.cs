@@ -18,6 +18,7 @@ public static class Plots
             var line = plot.Add.Scatter(s.X.ToArray(), s.Y.ToArray());
             line.LegendText = s.Name;
             line.MarkerSize = 0;
+            line.LineWidth = 2;
         }
         if (series.Count > 1) plot.ShowLegend();
         Save(plot, path, title, xLabel, yLabel, width, height);
