@@ -30,7 +30,7 @@ public static class SceneSampler
             if (left >= 2 && rng.NextDouble() < options.ClusterProbability)
                 items.AddRange(Cluster(rng, options, count: rng.Next(2, Math.Min(4, left) + 1)));
             else
-                items.Add(RandomObject(rng, options, (ItemKind)rng.Next(ObjectKinds), size: LogUniform(rng, options.MinObjectSize, options.MaxObjectSize)));
+                items.Add(RandomObject(rng, options, (ItemKind)rng.Next(ObjectKinds), size: ObjectSize(rng, options.MinObjectSize, options.MaxObjectSize)));
         }
         Shuffle(rng, items);
         int distractors = rng.Next(options.MaxDistractors + 1);
@@ -43,7 +43,7 @@ public static class SceneSampler
     private static IEnumerable<SceneItem> Cluster(Random rng, ShapesOptions options, int count)
     {
         var kind = (ItemKind)rng.Next(ObjectKinds);
-        float size = LogUniform(rng, options.MinObjectSize, options.MaxObjectSize * 0.7f);
+        float size = ObjectSize(rng, options.MinObjectSize, options.MaxObjectSize * 0.7f);
         float cx = Uniform(rng, 0.2f, 0.8f) * options.ImageSize, cy = Uniform(rng, 0.2f, 0.8f) * options.ImageSize;
         for (int i = 0; i < count; i++)
         {
@@ -109,6 +109,16 @@ public static class SceneSampler
         NoiseAmplitude: Uniform(rng, 0, 6), NoiseSeed: rng.Next());
 
     private static float Uniform(Random rng, float low, float high) => low + (float)rng.NextDouble() * (high - low);
+
+    /// <summary>
+    /// An object extent with √extent uniform: about one object in five is under 16 px with the 8-80 px defaults
+    /// (log-uniform would make it one in three and the task far slower to learn), the median is 35 px.
+    /// </summary>
+    private static float ObjectSize(Random rng, float low, float high)
+    {
+        float root = Uniform(rng, MathF.Sqrt(low), MathF.Sqrt(high));
+        return root * root;
+    }
 
     private static float LogUniform(Random rng, float low, float high) => MathF.Exp(Uniform(rng, MathF.Log(low), MathF.Log(high)));
 

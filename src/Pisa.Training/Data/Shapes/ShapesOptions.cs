@@ -18,7 +18,7 @@ public sealed record ShapesOptions
     public int ImageSize { get; init; } = 128;
     public int MinObjects { get; init; } = 1;
     public int MaxObjects { get; init; } = 12;
-    /// <summary>Object extents are drawn log-uniformly from [MinObjectSize, MaxObjectSize] pixels.</summary>
+    /// <summary>Object extents are drawn from [MinObjectSize, MaxObjectSize] pixels with √extent uniform.</summary>
     public float MinObjectSize { get; init; } = 8;
     public float MaxObjectSize { get; init; } = 80;
     /// <summary>Lines, blobs and arcs that are not objects (hard negatives), 0 to this many per image.</summary>
