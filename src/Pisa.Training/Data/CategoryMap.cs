@@ -8,29 +8,29 @@ namespace Pisa.Training.Data;
 /// </summary>
 public sealed class CategoryMap
 {
-    private readonly CocoCategory[] _byLabel;
-    private readonly Dictionary<long, int> _labelById;
+    private readonly CocoCategory[] byLabel;
+    private readonly Dictionary<long, int> labelById;
 
     public CategoryMap(IEnumerable<CocoCategory> categories)
     {
-        _byLabel = categories.OrderBy(c => c.Id).ToArray();
-        _labelById = new Dictionary<long, int>(_byLabel.Length);
-        for (int label = 0; label < _byLabel.Length; label++)
-            if (!_labelById.TryAdd(_byLabel[label].Id, label))
-                throw new ArgumentException($"category id {_byLabel[label].Id} is listed twice", nameof(categories));
+        byLabel = categories.OrderBy(c => c.Id).ToArray();
+        labelById = new Dictionary<long, int>(byLabel.Length);
+        for (int label = 0; label < byLabel.Length; label++)
+            if (!labelById.TryAdd(byLabel[label].Id, label))
+                throw new ArgumentException($"category id {byLabel[label].Id} is listed twice", nameof(categories));
     }
 
     /// <summary>C, the number of foreground classes.</summary>
-    public int Count => _byLabel.Length;
+    public int Count => byLabel.Length;
 
-    public IReadOnlyList<CocoCategory> Categories => _byLabel;
+    public IReadOnlyList<CocoCategory> Categories => byLabel;
 
-    public bool TryGetLabel(long categoryId, out int label) => _labelById.TryGetValue(categoryId, out label);
+    public bool TryGetLabel(long categoryId, out int label) => labelById.TryGetValue(categoryId, out label);
 
     public int LabelOf(long categoryId) =>
-        _labelById.TryGetValue(categoryId, out int label) ? label : throw new KeyNotFoundException($"unknown category id {categoryId}");
+        labelById.TryGetValue(categoryId, out int label) ? label : throw new KeyNotFoundException($"unknown category id {categoryId}");
 
-    public long CategoryIdOf(int label) => _byLabel[label].Id;
+    public long CategoryIdOf(int label) => byLabel[label].Id;
 
-    public string NameOf(int label) => _byLabel[label].Name;
+    public string NameOf(int label) => byLabel[label].Name;
 }
