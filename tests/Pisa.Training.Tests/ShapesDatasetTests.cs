@@ -123,8 +123,9 @@ public class ShapesDatasetTests
     [Fact]
     public void The_in_memory_dataset_maps_shapes_to_labels_in_category_order()
     {
-        var dataset = ShapesDataset.Load(Small, ShapesSplit.Val);
+        var dataset = DetectionDataset.Open("builtin:shapes", ShapesSplit.Val, Small);
         Assert.Equal(8, dataset.Count);
+        Assert.Equal("builtin:shapes/val", dataset.Name);
         Assert.Equal(["circle", "square", "triangle", "star", "ring", "cross"], dataset.Categories.Categories.Select(c => c.Name));
         var generated = ShapesDataset.Generate(Small, ShapesSplit.Val);
         for (int i = 0; i < dataset.Count; i++)
