@@ -85,11 +85,13 @@ public class CocoLoadingTests
             new CocoAnnotation(21, 1, 3, [20, 20, 14, 5], 70, 0),    // x2 = 34 > 32 + 1 px tolerance
             new CocoAnnotation(22, 1, 3, [5, 5, 0, 5], 0, 0),        // zero width
             new CocoAnnotation(23, 1, 99, [5, 5, 5, 5], 25, 0),      // unknown category
-            new CocoAnnotation(24, 1, 3, [-0.5, 0, 32.5, 32], 1024, 0)); // within tolerance: clipped, kept
+            new CocoAnnotation(24, 1, 3, [-0.5, 0, 32.5, 32], 1024, 0), // within tolerance: clipped, kept
+            new CocoAnnotation(25, 1, 3, [-0.9, 1, 0.8, 5], 4, 0));     // within tolerance, but clips to width 0
 
         var error = Assert.Throws<DatasetException>(() => DetectionDataset.FromCoco(dir.In("instances.json"), dir.In("images")));
 
-        Assert.Equal(3, error.Problems.Count);
+        Assert.Equal(4, error.Problems.Count);
+        Assert.Contains("annotation 25 (image 1, 1.png): bbox [-0.9, 1, 0.8, 5] lies outside the 32x32 image", error.Problems[3]);
         Assert.Contains("annotation 21 (image 1, 1.png): bbox [20, 20, 14, 5] lies outside the 32x32 image", error.Problems[0]);
         Assert.Contains("annotation 22 (image 1, 1.png): bbox [5, 5, 0, 5] has a non-positive width or height", error.Problems[1]);
         Assert.Contains("annotation 23 (image 1, 1.png): unknown category_id 99", error.Problems[2]);

@@ -143,6 +143,10 @@ public sealed class DetectionDataset(
         if (b[2] <= 0 || b[3] <= 0) return $"bbox [{Format(b)}] has a non-positive width or height";
         if (b[0] < -BoxTolerance || b[1] < -BoxTolerance || b[0] + b[2] > image.Width + BoxTolerance || b[1] + b[3] > image.Height + BoxTolerance)
             return $"bbox [{Format(b)}] lies outside the {image.Width}x{image.Height} image";
+        // A box within the tolerance but wholly in the margin would clip to nothing (and a NaN target later).
+        var clipped = BoxXyxy.FromXywh(b[0], b[1], b[2], b[3]).ClipTo(image.Width, image.Height);
+        if (clipped.Width <= 0 || clipped.Height <= 0)
+            return $"bbox [{Format(b)}] lies outside the {image.Width}x{image.Height} image";
         return null;
     }
 
