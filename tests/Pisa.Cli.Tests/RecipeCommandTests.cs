@@ -49,4 +49,13 @@ public class RecipeCommandTests
         foreach (string point in new[] { "PisaSweep_IsrK1_CarlBias0", "PisaSweep_IsrK1_CarlBias0p2", "PisaSweep_IsrK2_CarlBias0", "PisaSweep_IsrK2_CarlBias0p2" })
             Assert.Contains(point, output);
     }
+
+    [Fact]
+    public void Bench_recipe_compiles_any_recipe_file_at_run_time_and_runs_its_pipeline()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "recipe", Recipe("retinanet"), "--set", "loss.box.loss_weight=2");
+        Assert.True(code == PisaApp.Ok, error);
+        Assert.Contains("Retinanet compiled at run time", output);
+        Assert.Matches(@"loss_cls=\d+\.\d{4}, loss_bbox=\d+\.\d{4}", output);
+    }
 }

@@ -77,7 +77,7 @@ public static class GeneratorBench
         return new Result(files, cold, editOne, compileCold, compileCached, Median(generatedTimes), Median(handTimes));
     }
 
-    private static double TimeStep(ISamplePipeline pipeline, TwoStageSampleInput input, IDetectorHeadProbe head)
+    internal static double TimeStep(ISamplePipeline pipeline, TwoStageSampleInput input, IDetectorHeadProbe head)
     {
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
@@ -106,7 +106,7 @@ public static class GeneratorBench
         return [.. texts];
     }
 
-    private static (TwoStageSampleInput Input, IDetectorHeadProbe Head) StepWorkload(int images = 2, int proposals = 2000, int gts = 15, int classes = 80)
+    internal static (TwoStageSampleInput Input, IDetectorHeadProbe Head) StepWorkload(int images = 2, int proposals = 2000, int gts = 15, int classes = 80)
     {
         var g = new Generator(5);
         Tensor Boxes(long count)
@@ -126,7 +126,7 @@ public static class GeneratorBench
         return (input, new RandomLinearProbe(classes));
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         values.Sort();
         return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;

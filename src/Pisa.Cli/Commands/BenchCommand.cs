@@ -17,6 +17,18 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         [Description("What to benchmark: 'kernels' (the sampling stage, WORKLOAD.md) or 'generator' (build and run-time compile costs, per-step overhead).")]
         public string Suite { get; init; } = "";
 
+        [CommandArgument(1, "[RECIPE]")]
+        [Description("With 'recipe': the recipe file to compile at run time and time per step.")]
+        public string? Recipe { get; init; }
+
+        [CommandOption("--variant <NAME>")]
+        [Description("With 'recipe': one variant point.")]
+        public string? Variant { get; init; }
+
+        [CommandOption("--set <KEY=VALUE>")]
+        [Description("With 'recipe': override a value (repeatable).")]
+        public string[] Set { get; init; } = [];
+
         [CommandOption("--json <FILE>")]
         [Description("Also write the results as JSON to FILE.")]
         public string? Json { get; init; }
@@ -48,7 +60,8 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         if (settings.Suite == "generator") return RunGeneratorSuite(settings);
-        if (settings.Suite != "kernels") throw new PisaUserException($"pisa bench: unknown suite '{settings.Suite}' (known: kernels, generator)");
+        if (settings.Suite == "recipe") return RunRecipeSuite(settings);
+        if (settings.Suite != "kernels") throw new PisaUserException($"pisa bench: unknown suite '{settings.Suite}' (known: kernels, generator, recipe FILE)");
         if (settings.Threads is int threads)
         {
             if (threads < 1) throw new PisaUserException("pisa bench: --threads must be at least 1");
@@ -113,6 +126,23 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         if (settings.Json is string json)
         {
             File.WriteAllText(json, JsonSerializer.Serialize(r with { }, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine($"wrote {json}");
+        }
+        return PisaApp.Ok;
+    }
+
+    private static int RunRecipeSuite(Settings settings)
+    {
+        if (settings.Recipe is null) throw new PisaUserException("pisa bench recipe: give a recipe file, e.g. pisa bench recipe recipes/pisa-faster-rcnn.yaml");
+        if (settings.Threads is int threads) set_num_threads(threads);
+        var loaded = RecipeCommandSupport.Load(settings.Recipe, settings.Set);
+        var selected = RecipeCommandSupport.Select(loaded, settings.Variant);
+        var r = RecipeBench.Run(loaded.Recipe!, selected);
+        Console.WriteLine(F($"pisa bench recipe: {r.Pipeline} compiled at run time in {r.CompileMs:0} ms{(r.FromCache ? " (from the cache)" : "")}; one step, median of 15: {r.StepMs:0.00} ms"));
+        Console.WriteLine("losses of the last step: " + string.Join(", ", r.Losses.Select(l => F($"{l.Key}={l.Value:0.0000}"))));
+        if (settings.Json is string json)
+        {
+            File.WriteAllText(json, JsonSerializer.Serialize(r, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"wrote {json}");
         }
         return PisaApp.Ok;
