@@ -97,9 +97,10 @@ public static class Ranks
     public static Tensor RandomWithinGroups(Tensor groups, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        // One float64 key, group + uniform [0, 1), sorts by group then at random inside it (exact for any group id below 2^40).
-        var keys = groups.to(float64) + rand(groups.shape, float64, groups.device, generator: generator);
-        return RanksInGroupOrder(groups, keys.argsort(-1)).MoveToOuterDisposeScope();
+        // Shuffle, then sort the shuffled items by group (stable): inside a group they keep the shuffled order.
+        var shuffled = Shuffles(groups.shape, generator, groups.device);
+        var byGroup = StableArgsort(groups.gather(-1, shuffled));
+        return RanksInGroupOrder(groups, shuffled.gather(-1, byGroup)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Draws <paramref name="count"/> eligible items per row uniformly without replacement (all of them if fewer).</summary>
