@@ -169,8 +169,8 @@ public static class Nms
                 var (cx1, cy1, cx2, cy2) = grid.CellsOf(opener);
                 for (int y = cy1; y <= cy2; y++)
                     for (int x = cx1; x <= cx2; x++)
-                        foreach (int j in grid.BoxesIn(x, y)) Consider(j);
-                foreach (int j in grid.Large) Consider(j);
+                        foreach (int j in grid.OpenBoxesIn(x, y, taken)) Consider(j);
+                foreach (int j in grid.OpenLarge(taken)) Consider(j);
             }
             members.Sort(); // score order
             long next = 1;
@@ -196,7 +196,8 @@ public static class Nms
         private const int MaxCellsPerBox = 64;
         private readonly int _columns, _rows;
         private readonly float _minX, _minY, _cellWidth, _cellHeight;
-        private readonly int[] _cellStart, _cellBoxes, _large;
+        private readonly int[] _cellStart, _cellEnd, _cellBoxes, _large;
+        private int _largeEnd;
         private readonly (int X1, int Y1, int X2, int Y2)[] _query;
         private readonly bool[] _isLarge;
 
@@ -262,7 +263,9 @@ public static class Nms
                 for (int y = r.Y1; y <= r.Y2; y++)
                     for (int x = r.X1; x <= r.X2; x++) _cellBoxes[counts[y * _columns + x]++] = i;
             }
+            _cellEnd = counts; // the fill above advanced each cell's counter to its end
             _large = [.. large];
+            _largeEnd = _large.Length;
         }
 
         /// <summary>Whether box <paramref name="i"/> is outside the grid (every later box is its neighbour).</summary>
@@ -271,15 +274,32 @@ public static class Nms
         /// <summary>The cells to look in for the neighbours of box <paramref name="i"/>.</summary>
         public (int X1, int Y1, int X2, int Y2) CellsOf(int i) => _query[i];
 
-        /// <summary>The grid boxes registered in a cell, in score order.</summary>
-        public ReadOnlySpan<int> BoxesIn(int x, int y)
+        /// <summary>
+        /// The untaken boxes registered in a cell, in score order. Taken boxes leave the cell for good (a taken box never
+        /// groups again, and every box before the current opener is taken), so later openers scan only what is still open.
+        /// </summary>
+        public ReadOnlySpan<int> OpenBoxesIn(int x, int y, bool[] taken)
         {
-            int cell = y * _columns + x;
-            return _cellBoxes.AsSpan(_cellStart[cell], _cellStart[cell + 1] - _cellStart[cell]);
+            int cell = y * _columns + x, start = _cellStart[cell];
+            _cellEnd[cell] = DropTaken(_cellBoxes, start, _cellEnd[cell], taken);
+            return _cellBoxes.AsSpan(start, _cellEnd[cell] - start);
         }
 
-        /// <summary>The boxes outside the grid, everybody's neighbours.</summary>
-        public ReadOnlySpan<int> Large => _large;
+        /// <summary>The untaken boxes outside the grid, everybody's neighbours.</summary>
+        public ReadOnlySpan<int> OpenLarge(bool[] taken)
+        {
+            _largeEnd = DropTaken(_large, 0, _largeEnd, taken);
+            return _large.AsSpan(0, _largeEnd);
+        }
+
+        /// <summary>Moves the untaken boxes of <c>boxes[start..end)</c> to its front, in order; returns their new end.</summary>
+        private static int DropTaken(int[] boxes, int start, int end, bool[] taken)
+        {
+            int kept = start;
+            for (int k = start; k < end; k++)
+                if (!taken[boxes[k]]) boxes[kept++] = boxes[k];
+            return kept;
+        }
 
         private static bool Finite(ReadOnlySpan<float> corners, int i) =>
             float.IsFinite(corners[i * 4]) && float.IsFinite(corners[i * 4 + 1]) && float.IsFinite(corners[i * 4 + 2]) && float.IsFinite(corners[i * 4 + 3]);
