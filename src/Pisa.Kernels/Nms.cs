@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -118,6 +119,7 @@ public static class Nms
         }
 
         /// <summary>Image <paramref name="i"/>'s valid slots by descending score, ties to the lower index, NaN first (as torch sorts).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public int[] ScoreOrder(int i)
         {
             long maskStart = i * _slots, scoreStart = _images * _slots + i * _slots;
@@ -154,6 +156,8 @@ public static class Nms
     /// <param name="data">one image's n score-sorted boxes, 4 corners each.</param>
     /// <param name="group">receives each box's group.</param>
     /// <param name="position">receives each box's position in its group (may be empty).</param>
+    // Fully optimised from the first call: a training run's first steps (and a benchmark's) would otherwise walk in tier-0 code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GreedyWalk(float[] data, int n, double threshold, bool inclusive, Span<long> group, Span<long> position)
     {
         if (n == 0) return;
@@ -174,6 +178,7 @@ public static class Nms
         int opener;
 
         // Tests a later, untaken box once per opener and keeps it when it overlaps the opener enough.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         void Consider(int j)
         {
             if (j <= opener || taken[j] || seenBy[j] == opener) return;
@@ -237,6 +242,7 @@ public static class Nms
 
         /// <param name="corners">n boxes, 4 corners each.</param>
         /// <param name="threshold">the IoU an opener needs; it decides how boxes are registered.</param>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public BoxGrid(ReadOnlySpan<float> corners, double threshold)
         {
             int n = corners.Length / 4;
@@ -327,6 +333,7 @@ public static class Nms
         }
 
         /// <summary>Moves the untaken boxes of <c>boxes[start..end)</c> to its front, in order; returns their new end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static int DropTaken(int[] boxes, int start, int end, bool[] taken)
         {
             int kept = start;
