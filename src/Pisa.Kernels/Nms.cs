@@ -226,8 +226,8 @@ public static class Nms
     /// A uniform grid over one image's boxes (cells the size of a median box), answering "which boxes can overlap this
     /// one enough?". With a threshold of at least 0.5 each box is registered once, at its centre: IoU &gt;= 0.5 puts each
     /// box's centre inside the other box (if j's centre lay outside i, at most half of j could overlap i, and IoU would be at
-    /// most 1/2 with equality only on the edge), so an opener looks at the cells its own box covers, plus a one-cell margin
-    /// against rounding. Below 0.5 a box is registered in every cell it covers (positive IoU means a shared point), and a box
+    /// most 1/2 with equality only on the edge), so an opener looks at the cells its own box covers, widened by a twentieth
+    /// of a cell against rounding. Below 0.5 a box is registered in every cell it covers (positive IoU means a shared point), and a box
     /// covering more than <see cref="MaxCellsPerBox"/> cells, or with non-finite corners, is everybody's neighbour instead.
     /// </summary>
     private sealed class BoxGrid
@@ -265,6 +265,9 @@ public static class Nms
             _cellWidth = maxX > minX ? (maxX - minX) / _columns : 1f;
             _cellHeight = maxY > minY ? (maxY - minY) / _rows : 1f;
 
+            // A twentieth of a cell around a box: far above the float rounding of a centre or of an IoU near the threshold,
+            // far below the whole extra ring of cells (a box's cells and all their neighbours) a margin of one cell scans.
+            float marginX = 0.05f * _cellWidth, marginY = 0.05f * _cellHeight;
             _query = new (int, int, int, int)[n];
             var registered = new (int X1, int Y1, int X2, int Y2)[n];
             _isLarge = new bool[n];
@@ -277,7 +280,7 @@ public static class Nms
                 {
                     int cx = Column((corners[i * 4] + corners[i * 4 + 2]) * 0.5f), cy = Row((corners[i * 4 + 1] + corners[i * 4 + 3]) * 0.5f);
                     registered[i] = (cx, cy, cx, cy);
-                    _query[i] = (Math.Max(0, cover.Item1 - 1), Math.Max(0, cover.Item2 - 1), Math.Min(_columns - 1, cover.Item3 + 1), Math.Min(_rows - 1, cover.Item4 + 1));
+                    _query[i] = (Column(corners[i * 4] - marginX), Row(corners[i * 4 + 1] - marginY), Column(corners[i * 4 + 2] + marginX), Row(corners[i * 4 + 3] + marginY));
                 }
                 else
                 {
