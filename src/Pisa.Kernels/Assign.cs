@@ -32,19 +32,22 @@ public static class Assign
         using var scope = NewDisposeScope();
         long g = overlaps.shape[1];
         if (g == 0) return NoGts(overlaps, candidateMask);
-        // Padding overlaps -1 so it never wins a max, never matches a gt's best and is never "in [0, neg)";
-        // a real pair's IoU is >= 0, so "masked >= 0" is the pair mask (two broadcast fills, no [B, G, N] mask built).
-        var masked = overlaps.masked_fill(~gtMask.unsqueeze(-1), -1.0).masked_fill_(~candidateMask.unsqueeze(-2), -1.0);
+        // Padding gts overlap -1 so they never win a max (one broadcast fill of the [B, G, N] matrix); padding candidates
+        // are masked after the reduction, on [B, N]: max IoU -1 is neither negative nor positive, so they stay ignored.
+        var masked = overlaps.masked_fill(~gtMask.unsqueeze(-1), -1.0);
 
         // torch.max returns the first maximal index: a tie goes to the lower gt, as the reference's argmax.
         var (maxOverlaps, argmaxGt) = masked.max(1);
+        maxOverlaps.masked_fill_(~candidateMask, -1.0);
 
         var gtInds = full_like(maxOverlaps, -1L, ScalarType.Int64);
-        gtInds = where((maxOverlaps >= 0) & (maxOverlaps < t.NegIou), zeros_like(gtInds), gtInds);
-        gtInds = where(maxOverlaps >= t.PosIou, argmaxGt + 1, gtInds);
+        gtInds.masked_fill_((maxOverlaps >= 0) & (maxOverlaps < t.NegIou), 0L);
+        gtInds = where(maxOverlaps >= t.PosIou, argmaxGt.add_(1), gtInds);
 
         if (t.MatchLowQuality)
         {
+            // A real pair's IoU is >= 0, so "masked >= 0" is the pair mask once padding candidates are filled too.
+            masked.masked_fill_(~candidateMask.unsqueeze(-2), -1.0);
             var gtMax = masked.amax([2], keepdim: true);
             var claims = (masked == gtMax) & (gtMax >= t.MinPosIou) & (masked >= 0);
             if (!t.GtMaxAssignAll)
@@ -61,11 +64,10 @@ public static class Assign
 
         // No gts at all: every real candidate is a negative with max IoU 0 (padding stays ignored).
         var noGt = ~gtMask.any(1, keepdim: true);
-        gtInds = where(noGt & candidateMask, zeros_like(gtInds), gtInds);
-        maxOverlaps = maxOverlaps.clamp_min(0);
+        gtInds.masked_fill_(noGt & candidateMask, 0L);
+        maxOverlaps.clamp_min_(0);
 
-        var labels = gtLabels.gather(1, (gtInds - 1).clamp_min(0));
-        labels = where(gtInds > 0, labels, full_like(labels, -1L));
+        var labels = gtLabels.gather(1, (gtInds - 1).clamp_min_(0)).masked_fill_(gtInds <= 0, -1L);
         return new AssignResult(gtInds.MoveToOuterDisposeScope(), maxOverlaps.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
 

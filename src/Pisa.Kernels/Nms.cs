@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,10 +14,11 @@ public sealed record NmsMatchResult(Tensor Group, Tensor PositionInGroup);
 /// Exact greedy NMS and <c>nms_match</c> (ALGORITHMS.md, Score-HLR), batched over padded images.
 /// <para>
 /// Greedy suppression is sequential by nature, so this is the one place in the kernels that talks to the host, once
-/// per call: the boxes are sorted by score on their device and copied to the host in one transfer (with each image's
-/// number of valid boxes, which sort first); the exact greedy walk runs in C# over the valid prefix, testing an opener
-/// only against the boxes that share a grid cell with it (so the work follows the boxes' local density, not n², and
-/// no N×N matrix is ever built); the result goes back to the device in one copy. IoU is computed in float32 exactly as
+/// per call: the valid mask, the scores and the boxes are copied to the host in one transfer; there each image's valid
+/// boxes are sorted by score (only the valid ones, and no scatter back: the results are written straight to their
+/// slots), and the exact greedy walk runs in C#, testing an opener only against the boxes that share a grid cell with it
+/// (so the work follows the boxes' local density, not n², and no N×N matrix is ever built); the result goes back to the
+/// device in one copy. IoU is computed in float32 exactly as
 /// the reference does, without eps, so zero-area pairs (NaN) never group or suppress.
 /// </para>
 /// </summary>
@@ -30,7 +32,7 @@ public static class Nms
     public static NmsMatchResult Match(Tensor boxes, Tensor scores, Tensor valid, double iouThr)
     {
         using var scope = NewDisposeScope();
-        var (order, host) = SortedOnHost(boxes, scores, valid);
+        var host = HostImages.Copy(boxes, scores, valid);
         long b = boxes.shape[0], n = boxes.shape[1];
         var group = new long[b * n];
         var position = new long[b * n];
@@ -38,10 +40,15 @@ public static class Nms
         Array.Fill(position, -1L);
         // The documented host walk, image by image; the reference nms_match takes its threshold as a float (NMS: a double).
         for (int i = 0; i < b; i++)
-            GreedyWalk(host.Data, host.Image(i).Start, host.Image(i).Count, (float)iouThr, inclusive: true, group.AsSpan((int)(i * n), (int)n), position.AsSpan((int)(i * n), (int)n));
-        return new NmsMatchResult(
-            Unsort(tensor(group, [b, n], int64, boxes.device), order).MoveToOuterDisposeScope(),
-            Unsort(tensor(position, [b, n], int64, boxes.device), order).MoveToOuterDisposeScope());
+        {
+            var order = host.ScoreOrder(i);
+            var (sortedGroup, sortedPosition) = (new long[order.Length], new long[order.Length]);
+            GreedyWalk(host.Corners(i, order), order.Length, (float)iouThr, inclusive: true, sortedGroup, sortedPosition);
+            for (int k = 0; k < order.Length; k++)
+                (group[i * n + order[k]], position[i * n + order[k]]) = (sortedGroup[k], sortedPosition[k]);
+        }
+        return new NmsMatchResult(tensor(group, [b, n], int64, boxes.device).MoveToOuterDisposeScope(),
+            tensor(position, [b, n], int64, boxes.device).MoveToOuterDisposeScope());
     }
 
     /// <summary>Greedy NMS per image: keep a box unless a kept, higher-scored box overlaps it with IoU &gt; <paramref name="iouThr"/>.</summary>
@@ -52,16 +59,20 @@ public static class Nms
     public static Tensor KeepMask(Tensor boxes, Tensor scores, Tensor valid, double iouThr)
     {
         using var scope = NewDisposeScope();
-        var (order, host) = SortedOnHost(boxes, scores, valid);
+        var host = HostImages.Copy(boxes, scores, valid);
         long b = boxes.shape[0], n = boxes.shape[1];
-        var group = new long[b * n];
-        Array.Fill(group, -1L);
+        var kept = new bool[b * n];
         for (int i = 0; i < b; i++)
-            GreedyWalk(host.Data, host.Image(i).Start, host.Image(i).Count, iouThr, inclusive: false, group.AsSpan((int)(i * n), (int)n), default);
-        // A kept box is an opener: position 0 of its own group; suppressed boxes joined a group; padding has none.
-        var keptSorted = new bool[b * n];
-        for (int i = 0; i < b; i++) MarkOpeners(group.AsSpan((int)(i * n), (int)n), keptSorted.AsSpan((int)(i * n), (int)n));
-        return Unsort(tensor(keptSorted, [b, n], device: boxes.device), order).MoveToOuterDisposeScope();
+        {
+            var order = host.ScoreOrder(i);
+            var sortedGroup = new long[order.Length];
+            GreedyWalk(host.Corners(i, order), order.Length, iouThr, inclusive: false, sortedGroup, default);
+            // A kept box is an opener: position 0 of its own group; suppressed boxes joined a group; padding has none.
+            var keptSorted = new bool[order.Length];
+            MarkOpeners(sortedGroup, keptSorted);
+            for (int k = 0; k < order.Length; k++) kept[i * n + order[k]] = keptSorted[k];
+        }
+        return tensor(kept, [b, n], device: boxes.device).MoveToOuterDisposeScope();
     }
 
     /// <summary>torchvision-style NMS of one set of boxes.</summary>
@@ -89,27 +100,52 @@ public static class Nms
         return Greedy(boxes + offsets.unsqueeze(-1), scores, iouThr).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Sorts each image's boxes by descending score (padding last, ties by index) and copies them, with each
-    /// image's valid count, to the host in one transfer.</summary>
-    private static (Tensor Order, HostBoxes Host) SortedOnHost(Tensor boxes, Tensor scores, Tensor valid)
+    /// <summary>The host copy of a padded batch: each image's valid mask, scores and corners, taken in one transfer.</summary>
+    private sealed class HostImages
     {
-        long b = boxes.shape[0], n = boxes.shape[1];
-        var key = where(valid, scores.to(float64), full_like(scores, double.NegativeInfinity, ScalarType.Float64));
-        var order = Ranks.StableArgsort(key, descending: true);
-        var sortedBoxes = boxes.to(float32).gather(1, order.unsqueeze(-1).expand(-1, -1, 4));
-        // Counts travel as float32 in the same copy: exact below 2^24 boxes per image.
-        var packed = cat([valid.sum(1).to(float32), sortedBoxes.flatten()]);
-        float[] host = packed.cpu().data<float>().ToArray(); // documented host transfer: once per call
-        return (order, new HostBoxes(host, b, n));
-    }
+        private readonly double[] _data;
+        private readonly long _images, _slots;
 
-    private static Tensor Unsort(Tensor sortedValues, Tensor order) => zeros_like(sortedValues).scatter(1, order, sortedValues);
+        private HostImages(double[] data, long images, long slots) => (_data, _images, _slots) = (data, images, slots);
 
-    /// <summary>The host copy: B valid counts, then B × N × 4 sorted corners.</summary>
-    private readonly record struct HostBoxes(float[] Data, long Images, long Slots)
-    {
-        /// <summary>Where image <paramref name="i"/>'s boxes start in <see cref="Data"/>, and how many are valid.</summary>
-        public (int Start, int Count) Image(int i) => ((int)(Images + i * Slots * 4), (int)Data[i]);
+        /// <summary>Copies the mask (as 0/1), the scores (exactly, as float64) and the corners (rounded to float32 first, as
+        /// the walk computes in float32) to the host in one transfer.</summary>
+        public static HostImages Copy(Tensor boxes, Tensor scores, Tensor valid)
+        {
+            using var scope = NewDisposeScope();
+            var packed = cat([valid.to(float64).flatten(), scores.to(float64).flatten(), boxes.to(float32).to(float64).flatten()]);
+            double[] host = packed.cpu().data<double>().ToArray(); // documented host transfer: once per call
+            return new HostImages(host, boxes.shape[0], boxes.shape[1]);
+        }
+
+        /// <summary>Image <paramref name="i"/>'s valid slots by descending score, ties to the lower index, NaN first (as torch sorts).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public int[] ScoreOrder(int i)
+        {
+            long maskStart = i * _slots, scoreStart = _images * _slots + i * _slots;
+            var slots = new List<int>();
+            for (int j = 0; j < _slots; j++)
+                if (_data[maskStart + j] != 0) slots.Add(j);
+            int[] order = [.. slots];
+            var data = _data;
+            Array.Sort(order, (p, q) =>
+            {
+                double a = data[scoreStart + p], c = data[scoreStart + q];
+                int byScore = double.IsNaN(a) || double.IsNaN(c) ? double.IsNaN(c).CompareTo(double.IsNaN(a)) : c.CompareTo(a);
+                return byScore != 0 ? byScore : p.CompareTo(q);
+            });
+            return order;
+        }
+
+        /// <summary>The corners of image <paramref name="i"/>'s <paramref name="slots"/>, in that order, 4 float32 per box.</summary>
+        public float[] Corners(int i, int[] slots)
+        {
+            long boxStart = 2 * _images * _slots + i * _slots * 4;
+            var corners = new float[slots.Length * 4];
+            for (int k = 0; k < slots.Length; k++)
+                for (int c = 0; c < 4; c++) corners[k * 4 + c] = (float)_data[boxStart + slots[k] * 4 + c];
+            return corners;
+        }
     }
 
     /// <summary>
@@ -117,20 +153,22 @@ public static class Nms
     /// unsuppressed box whose IoU with it is &gt;= (inclusive) or &gt; the threshold. An opener is tested only against its
     /// <see cref="BoxGrid"/> neighbours, so the work grows with the boxes' local density, not with n².
     /// </summary>
-    /// <param name="data">the host copy; this image's n sorted boxes start at <paramref name="start"/>, 4 corners each.</param>
+    /// <param name="data">one image's n score-sorted boxes, 4 corners each.</param>
     /// <param name="group">receives each box's group.</param>
     /// <param name="position">receives each box's position in its group (may be empty).</param>
-    private static void GreedyWalk(float[] data, int start, int n, double threshold, bool inclusive, Span<long> group, Span<long> position)
+    // Fully optimised from the first call: a training run's first steps (and a benchmark's) would otherwise walk in tier-0 code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GreedyWalk(float[] data, int n, double threshold, bool inclusive, Span<long> group, Span<long> position)
     {
         if (n == 0) return;
         // Corners as separate arrays: the inner test reads four floats per box.
         var (x1, y1, x2, y2, area) = (new float[n], new float[n], new float[n], new float[n], new float[n]);
         for (int i = 0; i < n; i++)
         {
-            (x1[i], y1[i], x2[i], y2[i]) = (data[start + i * 4], data[start + i * 4 + 1], data[start + i * 4 + 2], data[start + i * 4 + 3]);
+            (x1[i], y1[i], x2[i], y2[i]) = (data[i * 4], data[i * 4 + 1], data[i * 4 + 2], data[i * 4 + 3]);
             area[i] = (x2[i] - x1[i]) * (y2[i] - y1[i]);
         }
-        var grid = new BoxGrid(data.AsSpan(start, n * 4), threshold);
+        var grid = new BoxGrid(data.AsSpan(0, n * 4), threshold);
 
         var taken = new bool[n];
         var seenBy = new int[n];
@@ -140,6 +178,7 @@ public static class Nms
         int opener;
 
         // Tests a later, untaken box once per opener and keeps it when it overlaps the opener enough.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         void Consider(int j)
         {
             if (j <= opener || taken[j] || seenBy[j] == opener) return;
@@ -169,8 +208,8 @@ public static class Nms
                 var (cx1, cy1, cx2, cy2) = grid.CellsOf(opener);
                 for (int y = cy1; y <= cy2; y++)
                     for (int x = cx1; x <= cx2; x++)
-                        foreach (int j in grid.BoxesIn(x, y)) Consider(j);
-                foreach (int j in grid.Large) Consider(j);
+                        foreach (int j in grid.OpenBoxesIn(x, y, taken)) Consider(j);
+                foreach (int j in grid.OpenLarge(taken)) Consider(j);
             }
             members.Sort(); // score order
             long next = 1;
@@ -187,8 +226,8 @@ public static class Nms
     /// A uniform grid over one image's boxes (cells the size of a median box), answering "which boxes can overlap this
     /// one enough?". With a threshold of at least 0.5 each box is registered once, at its centre: IoU &gt;= 0.5 puts each
     /// box's centre inside the other box (if j's centre lay outside i, at most half of j could overlap i, and IoU would be at
-    /// most 1/2 with equality only on the edge), so an opener looks at the cells its own box covers, plus a one-cell margin
-    /// against rounding. Below 0.5 a box is registered in every cell it covers (positive IoU means a shared point), and a box
+    /// most 1/2 with equality only on the edge), so an opener looks at the cells its own box covers, widened by a twentieth
+    /// of a cell against rounding. Below 0.5 a box is registered in every cell it covers (positive IoU means a shared point), and a box
     /// covering more than <see cref="MaxCellsPerBox"/> cells, or with non-finite corners, is everybody's neighbour instead.
     /// </summary>
     private sealed class BoxGrid
@@ -196,12 +235,14 @@ public static class Nms
         private const int MaxCellsPerBox = 64;
         private readonly int _columns, _rows;
         private readonly float _minX, _minY, _cellWidth, _cellHeight;
-        private readonly int[] _cellStart, _cellBoxes, _large;
+        private readonly int[] _cellStart, _cellEnd, _cellBoxes, _large;
+        private int _largeEnd;
         private readonly (int X1, int Y1, int X2, int Y2)[] _query;
         private readonly bool[] _isLarge;
 
         /// <param name="corners">n boxes, 4 corners each.</param>
         /// <param name="threshold">the IoU an opener needs; it decides how boxes are registered.</param>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public BoxGrid(ReadOnlySpan<float> corners, double threshold)
         {
             int n = corners.Length / 4;
@@ -224,6 +265,9 @@ public static class Nms
             _cellWidth = maxX > minX ? (maxX - minX) / _columns : 1f;
             _cellHeight = maxY > minY ? (maxY - minY) / _rows : 1f;
 
+            // A twentieth of a cell around a box: far above the float rounding of a centre or of an IoU near the threshold,
+            // far below the whole extra ring of cells (a box's cells and all their neighbours) a margin of one cell scans.
+            float marginX = 0.05f * _cellWidth, marginY = 0.05f * _cellHeight;
             _query = new (int, int, int, int)[n];
             var registered = new (int X1, int Y1, int X2, int Y2)[n];
             _isLarge = new bool[n];
@@ -236,7 +280,7 @@ public static class Nms
                 {
                     int cx = Column((corners[i * 4] + corners[i * 4 + 2]) * 0.5f), cy = Row((corners[i * 4 + 1] + corners[i * 4 + 3]) * 0.5f);
                     registered[i] = (cx, cy, cx, cy);
-                    _query[i] = (Math.Max(0, cover.Item1 - 1), Math.Max(0, cover.Item2 - 1), Math.Min(_columns - 1, cover.Item3 + 1), Math.Min(_rows - 1, cover.Item4 + 1));
+                    _query[i] = (Column(corners[i * 4] - marginX), Row(corners[i * 4 + 1] - marginY), Column(corners[i * 4 + 2] + marginX), Row(corners[i * 4 + 3] + marginY));
                 }
                 else
                 {
@@ -262,7 +306,9 @@ public static class Nms
                 for (int y = r.Y1; y <= r.Y2; y++)
                     for (int x = r.X1; x <= r.X2; x++) _cellBoxes[counts[y * _columns + x]++] = i;
             }
+            _cellEnd = counts; // the fill above advanced each cell's counter to its end
             _large = [.. large];
+            _largeEnd = _large.Length;
         }
 
         /// <summary>Whether box <paramref name="i"/> is outside the grid (every later box is its neighbour).</summary>
@@ -271,15 +317,33 @@ public static class Nms
         /// <summary>The cells to look in for the neighbours of box <paramref name="i"/>.</summary>
         public (int X1, int Y1, int X2, int Y2) CellsOf(int i) => _query[i];
 
-        /// <summary>The grid boxes registered in a cell, in score order.</summary>
-        public ReadOnlySpan<int> BoxesIn(int x, int y)
+        /// <summary>
+        /// The untaken boxes registered in a cell, in score order. Taken boxes leave the cell for good (a taken box never
+        /// groups again, and every box before the current opener is taken), so later openers scan only what is still open.
+        /// </summary>
+        public ReadOnlySpan<int> OpenBoxesIn(int x, int y, bool[] taken)
         {
-            int cell = y * _columns + x;
-            return _cellBoxes.AsSpan(_cellStart[cell], _cellStart[cell + 1] - _cellStart[cell]);
+            int cell = y * _columns + x, start = _cellStart[cell];
+            _cellEnd[cell] = DropTaken(_cellBoxes, start, _cellEnd[cell], taken);
+            return _cellBoxes.AsSpan(start, _cellEnd[cell] - start);
         }
 
-        /// <summary>The boxes outside the grid, everybody's neighbours.</summary>
-        public ReadOnlySpan<int> Large => _large;
+        /// <summary>The untaken boxes outside the grid, everybody's neighbours.</summary>
+        public ReadOnlySpan<int> OpenLarge(bool[] taken)
+        {
+            _largeEnd = DropTaken(_large, 0, _largeEnd, taken);
+            return _large.AsSpan(0, _largeEnd);
+        }
+
+        /// <summary>Moves the untaken boxes of <c>boxes[start..end)</c> to its front, in order; returns their new end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static int DropTaken(int[] boxes, int start, int end, bool[] taken)
+        {
+            int kept = start;
+            for (int k = start; k < end; k++)
+                if (!taken[boxes[k]]) boxes[kept++] = boxes[k];
+            return kept;
+        }
 
         private static bool Finite(ReadOnlySpan<float> corners, int i) =>
             float.IsFinite(corners[i * 4]) && float.IsFinite(corners[i * 4 + 1]) && float.IsFinite(corners[i * 4 + 2]) && float.IsFinite(corners[i * 4 + 3]);

@@ -35,10 +35,33 @@ public static class Rank
         var localRank = Ranks.WithinGroups(gtGroup, -iou32);
 
         var rank = compat == Compat.Mmdet
-            ? Ranks.WithinGroups(classOf, -(iou32 + (maxPerClass - localRank).to(float32)))
+            ? RankByClassThenKey(classOf, -(iou32 + (maxPerClass - localRank).to(float32)), numClasses)
             : Ranks.WithinGroups(classOf, localRank, -iou32);
         rank = where(positive, rank, none);
         return new IoUHlrRanks(rank.MoveToOuterDisposeScope(), maxPerClass.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Rank inside each class by a float32 key (ascending, ties by index), with one stable sort of the float64 key
+    /// <c>class * S + key</c> instead of two. Exact: a positive's key is at least 1 in magnitude and at most P + 1 (a
+    /// non-positive's at most 2P + 1), S = a power of two above 4(P + 2) keeps the classes apart, and the sum needs at
+    /// most log2((C+1) S) + 23 bits, within float64's 53 when (C+1) S &lt;= 2^29; beyond that, two sorts.
+    /// </summary>
+    /// <param name="classOf">[P] int64 class, -1 outside every class (those ranks mean nothing; the caller drops them).</param>
+    /// <param name="key">[P] float32.</param>
+    /// <returns>[P] int64.</returns>
+    private static Tensor RankByClassThenKey(Tensor classOf, Tensor key, long numClasses)
+    {
+        long p = classOf.shape[0];
+        double spacing = Math.Pow(2, Math.Ceiling(Math.Log2(4.0 * (p + 2))));
+        if ((numClasses + 1) * spacing > (1L << 29)) return Ranks.WithinGroups(classOf, key);
+        using var scope = NewDisposeScope();
+        // A NaN key (a NaN IoU) sorts after its class's numbers, as the two-sort order puts it.
+        var combined = classOf.to(float64).mul_(spacing).add_(key.to(float64).nan_to_num_(nan: spacing / 4));
+        var order = Ranks.StableArgsort(combined);
+        var sortedClass = classOf.gather(-1, order);
+        var rankSorted = Ranks.WithinSortedRuns(sortedClass);
+        return zeros_like(rankSorted).scatter_(-1, order, rankSorted).MoveToOuterDisposeScope();
     }
 
     /// <summary>

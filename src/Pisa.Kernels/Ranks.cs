@@ -61,15 +61,34 @@ public static class Ranks
         return order.MoveToOuterDisposeScope();
     }
 
-    /// <summary>A uniformly random order of the eligible items of each row: rank 0..count-1 for them, larger ranks for the others.</summary>
+    /// <summary>A uniformly random order of the eligible items of each row: rank 0..count-1 for them, N for the others.</summary>
     /// <param name="eligible">[..., N] bool.</param>
     /// <returns>[..., N] int64.</returns>
     public static Tensor Random(Tensor eligible, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        // Ineligible items get key 2 (random keys are below 1) so they sort after every eligible one: one sort.
-        var keys = rand(eligible.shape, float32, eligible.device, generator: generator).masked_fill(~eligible, 2f);
-        return Inverse(keys.argsort(-1)).MoveToOuterDisposeScope();
+        long n = eligible.shape[^1];
+        // Walking a row in a uniformly shuffled order, the eligible items met so far number an eligible item's rank:
+        // a shuffle and a cumulative sum instead of sorting random keys.
+        var order = Shuffles(eligible.shape, generator, eligible.device);
+        var eligibleInOrder = eligible.gather(-1, order);
+        var rankInOrder = eligibleInOrder.cumsum(-1, ScalarType.Int64).sub_(1).masked_fill_(~eligibleInOrder, n);
+        return rankInOrder.scatter(-1, order, rankInOrder).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>An independent uniform permutation of 0..N-1 in every row.</summary>
+    /// <param name="shape">[..., N].</param>
+    /// <returns>[..., N] int64.</returns>
+    public static Tensor Shuffles(long[] shape, Generator? generator, Device device)
+    {
+        using var scope = NewDisposeScope();
+        long n = shape[^1], rows = shape[..^1].Aggregate(1L, (a, b) => a * b);
+        // One Fisher-Yates shuffle per row (randperm is linear in N; argsort of random keys is a comparison sort, several
+        // times slower at proposal counts). The rows are few (images), so this is a handful of calls, not a data loop.
+        if (rows == 0) return empty(shape, int64, device).MoveToOuterDisposeScope();
+        var shuffles = new Tensor[rows];
+        for (long r = 0; r < rows; r++) shuffles[r] = randperm(n, dtype: int64, device: device, generator: generator);
+        return stack(shuffles).view(shape).MoveToOuterDisposeScope();
     }
 
     /// <summary>A uniformly random order inside every group: a random draw without replacement per group.</summary>
@@ -78,9 +97,10 @@ public static class Ranks
     public static Tensor RandomWithinGroups(Tensor groups, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        // One float64 key, group + uniform [0, 1), sorts by group then at random inside it (exact for any group id below 2^40).
-        var keys = groups.to(float64) + rand(groups.shape, float64, groups.device, generator: generator);
-        return RanksInGroupOrder(groups, keys.argsort(-1)).MoveToOuterDisposeScope();
+        // Shuffle, then sort the shuffled items by group (stable): inside a group they keep the shuffled order.
+        var shuffled = Shuffles(groups.shape, generator, groups.device);
+        var byGroup = StableArgsort(groups.gather(-1, shuffled));
+        return RanksInGroupOrder(groups, shuffled.gather(-1, byGroup)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Draws <paramref name="count"/> eligible items per row uniformly without replacement (all of them if fewer).</summary>

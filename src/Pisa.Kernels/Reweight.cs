@@ -40,9 +40,10 @@ public static class Reweight
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var positive = (labels >= 0) & (labels < numClasses);
-        var predicted = Boxes.DecodeDeltaXywh(rois, Boxes.DeltasOfClass(bboxPred.detach(), labels), means, stds);
-        var target = Boxes.DecodeDeltaXywh(rois, bboxTargets, means, stds);
-        var ious = Boxes.AlignedOverlaps(predicted, target);
+        // Predicted and target deltas decode in one call ([2, N, 4]): half the ops of two decodes.
+        var deltas = stack([Boxes.DeltasOfClass(bboxPred.detach(), labels), bboxTargets.to(bboxPred.dtype)]);
+        var decoded = Boxes.DecodeDeltaXywh(rois.unsqueeze(0), deltas, means, stds);
+        var ious = Boxes.AlignedOverlaps(decoded[0], decoded[1]);
         var (rank, maxPerClass) = Rank.IoUHlr(ious, gtIds, labels, positive, numClasses, compat);
 
         var m = maxPerClass.to(float32);

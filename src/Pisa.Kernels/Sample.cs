@@ -23,7 +23,7 @@ public sealed record ScoreHlrSample(Tensor Selected, Tensor Order, Tensor Weight
 /// The samplers (ALGORITHMS.md, "Sampling"), for a padded batch: candidates are <c>[B, N]</c> slots, assignment
 /// results say which are positive (gt index &gt; 0), negative (0) or neither (-1, padding included). A sampler returns
 /// a <c>[B, N]</c> mask; a mask is naturally "sorted ascending and de-duplicated". Random draws rank eligible items by
-/// random keys from the given generator and keep the first <c>budget</c> of them.
+/// their order in a shuffle drawn from the given generator and keep the first <c>budget</c> of them.
 /// </summary>
 public static class Sample
 {

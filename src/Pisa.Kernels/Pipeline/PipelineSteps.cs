@@ -56,9 +56,9 @@ public static class PipelineSteps
         // Slot order: positives by index, then negatives by their order, then the rest; one sort per batch.
         var negativeKey = negativeOrder ?? index;
         var key = where(positives, index, where(negatives, negativeKey + m, index + 2 * m));
-        var order = key.argsort(-1);
+        // The keys are distinct, so the S smallest in ascending order (a partial sort) are the first S slots of a full sort.
+        var order = key.topk((int)Math.Min(s, m), dim: -1, largest: false, sorted: true).indexes;
         if (m < s) order = cat([order, zeros(b, s - m, int64, order.device)], 1);
-        order = order[TensorIndex.Colon, TensorIndex.Slice(0, s)];
         var slotInRange = arange(s, int64, order.device) < m;
 
         var isPositive = positives.gather(1, order) & slotInRange;
