@@ -32,12 +32,12 @@ public static class Assign
         using var scope = NewDisposeScope();
         long g = overlaps.shape[1];
         if (g == 0) return NoGts(overlaps, candidateMask);
-        // Padding overlaps -1 so it never wins a max, never matches a gt's best and is never "in [0, neg)".
-        var pairValid = gtMask.unsqueeze(-1) & candidateMask.unsqueeze(-2);
-        var masked = where(pairValid, overlaps, full_like(overlaps, -1.0));
+        // Padding overlaps -1 so it never wins a max, never matches a gt's best and is never "in [0, neg)";
+        // a real pair's IoU is >= 0, so "masked >= 0" is the pair mask (two broadcast fills, no [B, G, N] mask built).
+        var masked = overlaps.masked_fill(~gtMask.unsqueeze(-1), -1.0).masked_fill_(~candidateMask.unsqueeze(-2), -1.0);
 
-        var maxOverlaps = masked.amax([1]);
-        var argmaxGt = FirstIndexOf(masked, maxOverlaps.unsqueeze(1), dim: 1);
+        // torch.max returns the first maximal index: a tie goes to the lower gt, as the reference's argmax.
+        var (maxOverlaps, argmaxGt) = masked.max(1);
 
         var gtInds = full_like(maxOverlaps, -1L, ScalarType.Int64);
         gtInds = where((maxOverlaps >= 0) & (maxOverlaps < t.NegIou), zeros_like(gtInds), gtInds);
@@ -46,7 +46,7 @@ public static class Assign
         if (t.MatchLowQuality)
         {
             var gtMax = masked.amax([2], keepdim: true);
-            var claims = (masked == gtMax) & (gtMax >= t.MinPosIou) & pairValid;
+            var claims = (masked == gtMax) & (gtMax >= t.MinPosIou) & (masked >= 0);
             if (!t.GtMaxAssignAll)
             {
                 long n = overlaps.shape[2];

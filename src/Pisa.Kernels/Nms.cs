@@ -12,41 +12,36 @@ public sealed record NmsMatchResult(Tensor Group, Tensor PositionInGroup);
 /// <summary>
 /// Exact greedy NMS and <c>nms_match</c> (ALGORITHMS.md, Score-HLR), batched over padded images.
 /// <para>
-/// Greedy suppression is sequential by nature, so this is the one place in the kernels that talks to the host:
-/// the pairwise "overlaps enough" relation is computed on the boxes' device in row tiles, packed 64 pairs to a
-/// word, and copied to the host once per tile; the greedy walk then runs over the bits in C#. One tile covers
-/// the whole batch up to <see cref="TileElements"/> pairs (about 2,000 boxes per image for 2 images), so a typical
-/// step makes exactly one transfer; bigger inputs stream row tiles to bound memory (no N×N float matrix ever),
-/// and stop as soon as the rows left are all padding. The walk's results go back to the device in one copy.
+/// Greedy suppression is sequential by nature, so this is the one place in the kernels that talks to the host, once
+/// per call: the boxes are sorted by score on their device and copied to the host in one transfer (with each image's
+/// number of valid boxes, which sort first); the exact greedy walk runs in C# over the valid prefix, testing an opener
+/// only against the boxes that share a grid cell with it (so the work follows the boxes' local density, not n², and
+/// no N×N matrix is ever built); the result goes back to the device in one copy. IoU is computed in float32 exactly as
+/// the reference does, without eps, so zero-area pairs (NaN) never group or suppress.
 /// </para>
 /// </summary>
 public static class Nms
 {
-    /// <summary>Pairs per tile (B × rows × columns); bounds the IoU temporaries to ~32 MB.</summary>
-    public const long TileElements = 1L << 23;
-
     /// <summary>Groups boxes like the reference <c>nms_match</c>: in descending score, an unsuppressed box opens a group and takes
-    /// every later unsuppressed box with IoU &gt;= <paramref name="iouThr"/> (IoU without eps: zero-area pairs never group).</summary>
+    /// every later unsuppressed box with IoU &gt;= <paramref name="iouThr"/>.</summary>
     /// <param name="boxes">[B, N, 4].</param>
     /// <param name="scores">[B, N].</param>
     /// <param name="valid">[B, N] bool: boxes that take part.</param>
     public static NmsMatchResult Match(Tensor boxes, Tensor scores, Tensor valid, double iouThr)
     {
         using var scope = NewDisposeScope();
-        var (order, sortedBoxes, sortedValid) = SortByScore(boxes, scores, valid);
+        var (order, host) = SortedOnHost(boxes, scores, valid);
         long b = boxes.shape[0], n = boxes.shape[1];
         var group = new long[b * n];
         var position = new long[b * n];
         Array.Fill(group, -1L);
         Array.Fill(position, -1L);
-        var walkers = new MatchWalk[b];
-        for (int i = 0; i < b; i++) walkers[i] = new MatchWalk(n, group.AsMemory((int)(i * n), (int)n), position.AsMemory((int)(i * n), (int)n));
-        WalkTiles(sortedBoxes, sortedValid, iouThr, inclusive: true, walkers);
-        var sortedGroup = tensor(group, [b, n], int64, boxes.device);
-        var sortedPosition = tensor(position, [b, n], int64, boxes.device);
+        // The documented host walk, image by image; the reference nms_match takes its threshold as a float (NMS: a double).
+        for (int i = 0; i < b; i++)
+            GreedyWalk(host.Data, host.Image(i).Start, host.Image(i).Count, (float)iouThr, inclusive: true, group.AsSpan((int)(i * n), (int)n), position.AsSpan((int)(i * n), (int)n));
         return new NmsMatchResult(
-            Unsort(sortedGroup, order).MoveToOuterDisposeScope(),
-            Unsort(sortedPosition, order).MoveToOuterDisposeScope());
+            Unsort(tensor(group, [b, n], int64, boxes.device), order).MoveToOuterDisposeScope(),
+            Unsort(tensor(position, [b, n], int64, boxes.device), order).MoveToOuterDisposeScope());
     }
 
     /// <summary>Greedy NMS per image: keep a box unless a kept, higher-scored box overlaps it with IoU &gt; <paramref name="iouThr"/>.</summary>
@@ -57,14 +52,16 @@ public static class Nms
     public static Tensor KeepMask(Tensor boxes, Tensor scores, Tensor valid, double iouThr)
     {
         using var scope = NewDisposeScope();
-        var (order, sortedBoxes, sortedValid) = SortByScore(boxes, scores, valid);
+        var (order, host) = SortedOnHost(boxes, scores, valid);
         long b = boxes.shape[0], n = boxes.shape[1];
-        var keep = new bool[b * n];
-        var walkers = new KeepWalk[b];
-        for (int i = 0; i < b; i++) walkers[i] = new KeepWalk(n, keep.AsMemory((int)(i * n), (int)n));
-        WalkTiles(sortedBoxes, sortedValid, iouThr, inclusive: false, walkers);
-        var sortedKeep = tensor(keep, [b, n], device: boxes.device);
-        return Unsort(sortedKeep, order).MoveToOuterDisposeScope();
+        var group = new long[b * n];
+        Array.Fill(group, -1L);
+        for (int i = 0; i < b; i++)
+            GreedyWalk(host.Data, host.Image(i).Start, host.Image(i).Count, iouThr, inclusive: false, group.AsSpan((int)(i * n), (int)n), default);
+        // A kept box is an opener: position 0 of its own group; suppressed boxes joined a group; padding has none.
+        var keptSorted = new bool[b * n];
+        for (int i = 0; i < b; i++) MarkOpeners(group.AsSpan((int)(i * n), (int)n), keptSorted.AsSpan((int)(i * n), (int)n));
+        return Unsort(tensor(keptSorted, [b, n], device: boxes.device), order).MoveToOuterDisposeScope();
     }
 
     /// <summary>torchvision-style NMS of one set of boxes.</summary>
@@ -92,148 +89,222 @@ public static class Nms
         return Greedy(boxes + offsets.unsqueeze(-1), scores, iouThr).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Descending-score order with padding last (ties by index), and the boxes and validity in that order.</summary>
-    private static (Tensor Order, Tensor Boxes, Tensor Valid) SortByScore(Tensor boxes, Tensor scores, Tensor valid)
+    /// <summary>Sorts each image's boxes by descending score (padding last, ties by index) and copies them, with each
+    /// image's valid count, to the host in one transfer.</summary>
+    private static (Tensor Order, HostBoxes Host) SortedOnHost(Tensor boxes, Tensor scores, Tensor valid)
     {
+        long b = boxes.shape[0], n = boxes.shape[1];
         var key = where(valid, scores.to(float64), full_like(scores, double.NegativeInfinity, ScalarType.Float64));
         var order = Ranks.StableArgsort(key, descending: true);
-        var sortedBoxes = boxes.gather(1, order.unsqueeze(-1).expand(-1, -1, 4));
-        var sortedValid = valid.gather(1, order);
-        // Padding sorts last, so the valid ones are a prefix; a padded box with a real score never sneaks in.
-        return (order, sortedBoxes, sortedValid);
+        var sortedBoxes = boxes.to(float32).gather(1, order.unsqueeze(-1).expand(-1, -1, 4));
+        // Counts travel as float32 in the same copy: exact below 2^24 boxes per image.
+        var packed = cat([valid.sum(1).to(float32), sortedBoxes.flatten()]);
+        float[] host = packed.cpu().data<float>().ToArray(); // documented host transfer: once per call
+        return (order, new HostBoxes(host, b, n));
     }
 
     private static Tensor Unsort(Tensor sortedValues, Tensor order) => zeros_like(sortedValues).scatter(1, order, sortedValues);
 
+    /// <summary>The host copy: B valid counts, then B × N × 4 sorted corners.</summary>
+    private readonly record struct HostBoxes(float[] Data, long Images, long Slots)
+    {
+        /// <summary>Where image <paramref name="i"/>'s boxes start in <see cref="Data"/>, and how many are valid.</summary>
+        public (int Start, int Count) Image(int i) => ((int)(Images + i * Slots * 4), (int)Data[i]);
+    }
+
     /// <summary>
-    /// Computes the overlap bits tile by tile and hands each image's rows to its walker. The first tile's transfer also
-    /// carries each image's number of valid boxes (they are a prefix in score order), so later tiles stop at the last
-    /// valid row and column instead of the padded width.
+    /// The greedy walk over one image's score-sorted valid boxes: an unsuppressed box opens a group and takes every later
+    /// unsuppressed box whose IoU with it is &gt;= (inclusive) or &gt; the threshold. An opener is tested only against its
+    /// <see cref="BoxGrid"/> neighbours, so the work grows with the boxes' local density, not with n².
     /// </summary>
-    private static void WalkTiles(Tensor sortedBoxes, Tensor sortedValid, double iouThr, bool inclusive, IRowWalk[] walkers)
+    /// <param name="data">the host copy; this image's n sorted boxes start at <paramref name="start"/>, 4 corners each.</param>
+    /// <param name="group">receives each box's group.</param>
+    /// <param name="position">receives each box's position in its group (may be empty).</param>
+    private static void GreedyWalk(float[] data, int start, int n, double threshold, bool inclusive, Span<long> group, Span<long> position)
     {
-        long b = sortedBoxes.shape[0], n = sortedBoxes.shape[1];
         if (n == 0) return;
-        long rowsPerTile = Math.Max(64, TileElements / Math.Max(1, b * n));
-        rowsPerTile = (rowsPerTile + 63) / 64 * 64; // tiles start on a word boundary
-        using var bitWeights = BitWeights(sortedBoxes.device);
-        using var areas = Boxes.Area(sortedBoxes);
-        using var validCount = sortedValid.sum(1, type: ScalarType.Int64);
-        long end = n; // rows and columns past every image's valid prefix are padding
-        for (long r0 = 0; r0 < end; r0 += rowsPerTile)
+        // Corners as separate arrays: the inner test reads four floats per box.
+        var (x1, y1, x2, y2, area) = (new float[n], new float[n], new float[n], new float[n], new float[n]);
+        for (int i = 0; i < n; i++)
         {
-            long r1 = Math.Min(end, r0 + rowsPerTile);
-            long w0 = r0 / 64;
-            long[] transfer;
-            using (NewDisposeScope())
+            (x1[i], y1[i], x2[i], y2[i]) = (data[start + i * 4], data[start + i * 4 + 1], data[start + i * 4 + 2], data[start + i * 4 + 3]);
+            area[i] = (x2[i] - x1[i]) * (y2[i] - y1[i]);
+        }
+        var grid = new BoxGrid(data.AsSpan(start, n * 4), threshold);
+
+        var taken = new bool[n];
+        var seenBy = new int[n];
+        Array.Fill(seenBy, -1);
+        var members = new List<int>();
+        long groups = 0;
+        int opener;
+
+        // Tests a later, untaken box once per opener and keeps it when it overlaps the opener enough.
+        void Consider(int j)
+        {
+            if (j <= opener || taken[j] || seenBy[j] == opener) return;
+            seenBy[j] = opener;
+            float w = MathF.Max(0f, MathF.Min(x2[opener], x2[j]) - MathF.Max(x1[opener], x1[j]));
+            float h = MathF.Max(0f, MathF.Min(y2[opener], y2[j]) - MathF.Max(y1[opener], y1[j]));
+            float inter = w * h;
+            float iou = inter / (area[opener] + area[j] - inter); // NaN for two zero-area boxes: never compares true
+            if (inclusive ? iou >= threshold : iou > threshold) members.Add(j);
+        }
+
+        for (opener = 0; opener < n; opener++)
+        {
+            if (taken[opener]) continue;
+            taken[opener] = true;
+            long g = groups++;
+            group[opener] = g;
+            if (!position.IsEmpty) position[opener] = 0;
+
+            members.Clear();
+            if (grid.IsLarge(opener))
             {
-                var tile = TileBits(sortedBoxes, areas, sortedValid, r0, r1, w0 * 64, end, iouThr, inclusive, bitWeights).flatten();
-                if (r0 == 0) tile = cat([validCount, tile]);
-                transfer = tile.cpu().data<long>().ToArray(); // documented host transfer: one copy per tile
+                for (int j = opener + 1; j < n; j++) Consider(j);
             }
-            var bits = transfer.AsSpan();
-            if (r0 == 0)
+            else
             {
-                end = 1;
-                for (int i = 0; i < b; i++) end = Math.Max(end, transfer[i]);
-                bits = bits[(int)b..];
+                var (cx1, cy1, cx2, cy2) = grid.CellsOf(opener);
+                for (int y = cy1; y <= cy2; y++)
+                    for (int x = cx1; x <= cx2; x++)
+                        foreach (int j in grid.BoxesIn(x, y)) Consider(j);
+                foreach (int j in grid.Large) Consider(j);
             }
-            long tileWords = ((r0 == 0 ? n : end) - w0 * 64 + 63) / 64;
-            for (int i = 0; i < b; i++)
-                walkers[i].Walk(bits.Slice((int)(i * (r1 - r0) * tileWords), (int)((r1 - r0) * tileWords)), r0, r1, w0, tileWords);
+            members.Sort(); // score order
+            long next = 1;
+            foreach (int j in members)
+            {
+                taken[j] = true;
+                group[j] = g;
+                if (!position.IsEmpty) position[j] = next++;
+            }
         }
     }
 
-    /// <summary>Packed relation bits of rows [r0, r1) with columns [c0, n): bit j of row i set when j &gt; i, both valid, and
-    /// they overlap enough; the diagonal bit marks a valid row.</summary>
-    /// <returns>[B, r1-r0, ceil((n - c0)/64)] int64.</returns>
-    private static Tensor TileBits(Tensor boxes, Tensor areas, Tensor valid, long r0, long r1, long c0, long n, double iouThr, bool inclusive, Tensor bitWeights)
+    /// <summary>
+    /// A uniform grid over one image's boxes (cells the size of a median box), answering "which boxes can overlap this
+    /// one enough?". With a threshold of at least 0.5 each box is registered once, at its centre: IoU &gt;= 0.5 puts each
+    /// box's centre inside the other box (if j's centre lay outside i, at most half of j could overlap i, and IoU would be at
+    /// most 1/2 with equality only on the edge), so an opener looks at the cells its own box covers, plus a one-cell margin
+    /// against rounding. Below 0.5 a box is registered in every cell it covers (positive IoU means a shared point), and a box
+    /// covering more than <see cref="MaxCellsPerBox"/> cells, or with non-finite corners, is everybody's neighbour instead.
+    /// </summary>
+    private sealed class BoxGrid
     {
-        long b = boxes.shape[0];
-        var rows = boxes[TensorIndex.Colon, TensorIndex.Slice(r0, r1)].unsqueeze(2);
-        var cols = boxes[TensorIndex.Colon, TensorIndex.Slice(c0, n)].unsqueeze(1);
-        var inter = Boxes.Intersection(rows, cols);
-        // The reference nms_match and NMS use no eps: a zero-area pair gives NaN and never compares true.
-        var iou = inter / (areas[TensorIndex.Colon, TensorIndex.Slice(r0, r1)].unsqueeze(2) + areas[TensorIndex.Colon, TensorIndex.Slice(c0, n)].unsqueeze(1) - inter);
-        var hit = inclusive ? iou >= iouThr : iou > iouThr;
-        var rowIndex = arange(r0, r1, int64, boxes.device).view(1, -1, 1);
-        var colIndex = arange(c0, n, int64, boxes.device).view(1, 1, -1);
-        var rowValid = valid[TensorIndex.Colon, TensorIndex.Slice(r0, r1)].unsqueeze(2);
-        hit = (hit & (colIndex > rowIndex) & rowValid & valid[TensorIndex.Colon, TensorIndex.Slice(c0, n)].unsqueeze(1)) | ((colIndex == rowIndex) & rowValid);
-        long width = n - c0, tileWords = (width + 63) / 64;
-        if (tileWords * 64 != width) hit = nn.functional.pad(hit, [0, tileWords * 64 - width]);
-        return (hit.view(b, r1 - r0, tileWords, 64).to(int64) * bitWeights).sum(-1);
-    }
+        private const int MaxCellsPerBox = 64;
+        private readonly int _columns, _rows;
+        private readonly float _minX, _minY, _cellWidth, _cellHeight;
+        private readonly int[] _cellStart, _cellBoxes, _large;
+        private readonly (int X1, int Y1, int X2, int Y2)[] _query;
+        private readonly bool[] _isLarge;
 
-    /// <summary>2^k for k = 0..63 as int64 (bit 63 is the sign bit), so summing set bits packs a word.</summary>
-    private static Tensor BitWeights(Device device)
-    {
-        var weights = new long[64];
-        for (int k = 0; k < 64; k++) weights[k] = 1L << k; // 1L << 63 is long.MinValue, the sign bit
-        return tensor(weights, int64, device);
-    }
-
-    /// <summary>One image's greedy walk over its relation rows, tile after tile.</summary>
-    private interface IRowWalk
-    {
-        /// <summary>Walks rows [r0, r1) of this image's tile (a valid row has its diagonal bit set).</summary>
-        void Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords);
-    }
-
-    /// <summary>nms_match: an unsuppressed valid row opens a group and takes every later unsuppressed overlapping box.</summary>
-    private sealed class MatchWalk(long n, Memory<long> group, Memory<long> position) : IRowWalk
-    {
-        private readonly ulong[] _suppressed = new ulong[(n + 63) / 64];
-        private long _groups;
-
-        public void Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords)
+        /// <param name="corners">n boxes, 4 corners each.</param>
+        /// <param name="threshold">the IoU an opener needs; it decides how boxes are registered.</param>
+        public BoxGrid(ReadOnlySpan<float> corners, double threshold)
         {
-            var groupSpan = group.Span;
-            var positionSpan = position.Span;
-            for (long i = r0; i < r1; i++)
+            int n = corners.Length / 4;
+            bool byCentre = threshold >= 0.5, everyBoxLarge = !(threshold > 0);
+            float minX = float.MaxValue, minY = float.MaxValue, maxX = float.MinValue, maxY = float.MinValue;
+            var widths = new float[n];
+            var heights = new float[n];
+            for (int i = 0; i < n; i++)
             {
-                var row = tile.Slice((int)((i - r0) * tileWords), (int)tileWords);
-                ulong self = 1UL << (int)(i & 63);
-                if (((ulong)row[(int)(i / 64 - w0)] & self) == 0) continue; // padding
-                if ((_suppressed[i / 64] & self) != 0) continue;
-                long g = _groups++;
-                groupSpan[(int)i] = g;
-                positionSpan[(int)i] = 0;
-                long next = 1;
-                for (long w = i / 64; w < w0 + tileWords; w++)
+                (widths[i], heights[i]) = (corners[i * 4 + 2] - corners[i * 4], corners[i * 4 + 3] - corners[i * 4 + 1]);
+                if (!Finite(corners, i)) continue;
+                minX = MathF.Min(minX, corners[i * 4]); minY = MathF.Min(minY, corners[i * 4 + 1]);
+                maxX = MathF.Max(maxX, corners[i * 4 + 2]); maxY = MathF.Max(maxY, corners[i * 4 + 3]);
+            }
+            // Cells the size of a median box, so a typical box covers about 2 x 2 cells; at most 64 x 64 cells.
+            float medianWidth = Median(widths), medianHeight = Median(heights);
+            (_minX, _minY) = (minX, minY);
+            _columns = maxX > minX ? Math.Clamp((int)((maxX - minX) / MathF.Max(medianWidth, 1e-3f)), 1, 64) : 1;
+            _rows = maxY > minY ? Math.Clamp((int)((maxY - minY) / MathF.Max(medianHeight, 1e-3f)), 1, 64) : 1;
+            _cellWidth = maxX > minX ? (maxX - minX) / _columns : 1f;
+            _cellHeight = maxY > minY ? (maxY - minY) / _rows : 1f;
+
+            _query = new (int, int, int, int)[n];
+            var registered = new (int X1, int Y1, int X2, int Y2)[n];
+            _isLarge = new bool[n];
+            var counts = new int[_columns * _rows + 1];
+            var large = new List<int>();
+            for (int i = 0; i < n; i++)
+            {
+                var cover = (Column(corners[i * 4]), Row(corners[i * 4 + 1]), Column(corners[i * 4 + 2]), Row(corners[i * 4 + 3]));
+                if (byCentre)
                 {
-                    ulong members = (ulong)row[(int)(w - w0)] & ~_suppressed[w];
-                    if (w == i / 64) members &= ~self;
-                    _suppressed[w] |= members;
-                    for (; members != 0; members &= members - 1)
-                    {
-                        long j = w * 64 + BitOperations.TrailingZeroCount(members);
-                        groupSpan[(int)j] = g;
-                        positionSpan[(int)j] = next++;
-                    }
+                    int cx = Column((corners[i * 4] + corners[i * 4 + 2]) * 0.5f), cy = Row((corners[i * 4 + 1] + corners[i * 4 + 3]) * 0.5f);
+                    registered[i] = (cx, cy, cx, cy);
+                    _query[i] = (Math.Max(0, cover.Item1 - 1), Math.Max(0, cover.Item2 - 1), Math.Min(_columns - 1, cover.Item3 + 1), Math.Min(_rows - 1, cover.Item4 + 1));
                 }
+                else
+                {
+                    registered[i] = _query[i] = cover;
+                }
+                var r = registered[i];
+                if (everyBoxLarge || !Finite(corners, i) || (!byCentre && (r.X2 - r.X1 + 1) * (r.Y2 - r.Y1 + 1) > MaxCellsPerBox))
+                {
+                    _isLarge[i] = true;
+                    large.Add(i);
+                    continue;
+                }
+                for (int y = r.Y1; y <= r.Y2; y++)
+                    for (int x = r.X1; x <= r.X2; x++) counts[y * _columns + x + 1]++;
             }
+            for (int k = 1; k < counts.Length; k++) counts[k] += counts[k - 1];
+            _cellStart = (int[])counts.Clone();
+            _cellBoxes = new int[counts[^1]];
+            for (int i = 0; i < n; i++) // ascending, so each cell lists its boxes in score order
+            {
+                if (_isLarge[i]) continue;
+                var r = registered[i];
+                for (int y = r.Y1; y <= r.Y2; y++)
+                    for (int x = r.X1; x <= r.X2; x++) _cellBoxes[counts[y * _columns + x]++] = i;
+            }
+            _large = [.. large];
         }
+
+        /// <summary>Whether box <paramref name="i"/> is outside the grid (every later box is its neighbour).</summary>
+        public bool IsLarge(int i) => _isLarge[i];
+
+        /// <summary>The cells to look in for the neighbours of box <paramref name="i"/>.</summary>
+        public (int X1, int Y1, int X2, int Y2) CellsOf(int i) => _query[i];
+
+        /// <summary>The grid boxes registered in a cell, in score order.</summary>
+        public ReadOnlySpan<int> BoxesIn(int x, int y)
+        {
+            int cell = y * _columns + x;
+            return _cellBoxes.AsSpan(_cellStart[cell], _cellStart[cell + 1] - _cellStart[cell]);
+        }
+
+        /// <summary>The boxes outside the grid, everybody's neighbours.</summary>
+        public ReadOnlySpan<int> Large => _large;
+
+        private static bool Finite(ReadOnlySpan<float> corners, int i) =>
+            float.IsFinite(corners[i * 4]) && float.IsFinite(corners[i * 4 + 1]) && float.IsFinite(corners[i * 4 + 2]) && float.IsFinite(corners[i * 4 + 3]);
+
+        /// <summary>The median of up to 255 evenly spaced samples: a cell size needs no exact median.</summary>
+        private static float Median(float[] values)
+        {
+            int step = Math.Max(1, values.Length / 255);
+            var sample = new float[(values.Length + step - 1) / step];
+            for (int i = 0; i < sample.Length; i++) sample[i] = values[i * step];
+            Array.Sort(sample);
+            float m = sample[sample.Length / 2];
+            return float.IsFinite(m) ? m : 1f;
+        }
+
+        private int Column(float x) => float.IsFinite(x) ? Math.Clamp((int)((x - _minX) / _cellWidth), 0, _columns - 1) : 0;
+
+        private int Row(float y) => float.IsFinite(y) ? Math.Clamp((int)((y - _minY) / _cellHeight), 0, _rows - 1) : 0;
     }
 
-    /// <summary>NMS: a valid row not yet suppressed is kept and suppresses every later box it overlaps.</summary>
-    private sealed class KeepWalk(long n, Memory<bool> keep) : IRowWalk
+    /// <summary>Marks each group's opener (the first box of a group in score order) as kept.</summary>
+    private static void MarkOpeners(ReadOnlySpan<long> group, Span<bool> kept)
     {
-        private readonly ulong[] _suppressed = new ulong[(n + 63) / 64];
-
-        public void Walk(ReadOnlySpan<long> tile, long r0, long r1, long w0, long tileWords)
-        {
-            var keepSpan = keep.Span;
-            for (long i = r0; i < r1; i++)
-            {
-                var row = tile.Slice((int)((i - r0) * tileWords), (int)tileWords);
-                ulong self = 1UL << (int)(i & 63);
-                if (((ulong)row[(int)(i / 64 - w0)] & self) == 0) continue;
-                if ((_suppressed[i / 64] & self) != 0) continue;
-                keepSpan[(int)i] = true;
-                for (long w = i / 64; w < w0 + tileWords; w++)
-                    _suppressed[w] |= (ulong)row[(int)(w - w0)];
-            }
-        }
+        long seen = -1;
+        for (int i = 0; i < group.Length; i++)
+            if (group[i] > seen) { kept[i] = true; seen = group[i]; }
     }
 }

@@ -49,21 +49,23 @@ public static class Rank
     /// <param name="groups">the nms_match grouping of the valid boxes.</param>
     /// <param name="scores">[B, N] float32 max foreground score.</param>
     /// <param name="valid">[B, N] bool.</param>
-    /// <returns>[B, N] int64 rank among the valid boxes of the image (0 = most important); N or more for the others.</returns>
+    /// <returns>[B, N] int64 rank among the valid boxes of the image (0 = most important); invalid boxes rank after every valid one.</returns>
     public static Tensor ScoreHlr(NmsMatchResult groups, Tensor scores, Tensor valid, Compat compat)
     {
         using var scope = NewDisposeScope();
         long n = scores.shape[^1];
-        var everyone = zeros_like(groups.Group);
-        var outside = where(valid, everyone, full_like(everyone, -1L));
         var score32 = scores.to(float32);
         if (compat == Compat.Mmdet)
         {
             var numValid = Ranks.Count(valid).unsqueeze(-1);
             var importance = (numValid - groups.PositionInGroup).to(float32) + score32;
-            return Ranks.WithinGroups(outside, -importance).MoveToOuterDisposeScope();
+            // One group (the valid boxes): a single stable sort, the invalid ones last.
+            var key = (-importance).masked_fill(~valid, float.PositiveInfinity);
+            return Ranks.Inverse(Ranks.StableArgsort(key)).MoveToOuterDisposeScope();
         }
-        var position = where(valid, groups.PositionInGroup, full_like(everyone, n));
+        // Lexicographic: position in group first, then score (descending); invalid boxes form no group and come last.
+        var position = groups.PositionInGroup.masked_fill(~valid, n);
+        var outside = valid.to(int64) - 1;
         return Ranks.WithinGroups(outside, position, -score32).MoveToOuterDisposeScope();
     }
 }

@@ -77,8 +77,13 @@ public static class Ranks
     /// <summary>A uniformly random order of the eligible items of each row: rank 0..count-1 for them, N or more for the others.</summary>
     /// <param name="eligible">[..., N] bool.</param>
     /// <returns>[..., N] int64.</returns>
-    public static Tensor Random(Tensor eligible, Generator? generator) =>
-        RandomWithinGroups(eligible.to(ScalarType.Int64) - 1, generator);
+    public static Tensor Random(Tensor eligible, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        // Ineligible items get key 2 (random keys are below 1) so they sort after every eligible one: one sort.
+        var keys = rand(eligible.shape, float32, eligible.device, generator: generator).masked_fill(~eligible, 2f);
+        return Inverse(keys.argsort(-1)).MoveToOuterDisposeScope();
+    }
 
     /// <summary>A uniformly random order inside every group: a random draw without replacement per group.</summary>
     /// <param name="groups">[..., N] int64 group id, -1 for items in no group.</param>
@@ -86,8 +91,14 @@ public static class Ranks
     public static Tensor RandomWithinGroups(Tensor groups, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        var keys = rand(groups.shape, float32, groups.device, generator: generator);
-        return WithinGroups(groups, keys).MoveToOuterDisposeScope();
+        long n = groups.shape[^1];
+        // One float64 key, group + uniform [0, 1), sorts by group then at random inside it (exact for any group id below 2^40).
+        var keys = groups.to(float64) + rand(groups.shape, float64, groups.device, generator: generator);
+        var order = keys.argsort(-1);
+        var sortedGroups = groups.gather(-1, order);
+        var rankSorted = WithinSortedRuns(sortedGroups);
+        rankSorted = where(sortedGroups < 0, rankSorted + n, rankSorted);
+        return zeros_like(rankSorted).scatter(-1, order, rankSorted).MoveToOuterDisposeScope();
     }
 
     /// <summary>Draws <paramref name="count"/> eligible items per row uniformly without replacement (all of them if fewer).</summary>

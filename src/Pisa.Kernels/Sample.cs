@@ -205,8 +205,10 @@ public static class Sample
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         long n = negatives.shape[1], classes = clsScore.shape[^1] - 1;
-        var probabilities = clsScore.softmax(-1);
-        var (maxScore, bestClass) = probabilities[TensorIndex.Ellipsis, TensorIndex.Slice(0, classes)].max(-1);
+        // One log-softmax pass gives the foreground scores and the background cross-entropy.
+        var logProbabilities = clsScore.log_softmax(-1);
+        var (maxLogProbability, bestClass) = logProbabilities[TensorIndex.Ellipsis, TensorIndex.Slice(0, classes)].max(-1);
+        var maxScore = maxLogProbability.exp();
         var valid = negatives & (maxScore > settings.ScoreThr);
         var boxes = Boxes.DecodeDeltaXywh(rois, Boxes.DeltasOfClass(bboxPred, bestClass), means, stds);
         var groups = Nms.Match(boxes, maxScore, valid, settings.IouThr);
@@ -225,7 +227,7 @@ public static class Sample
         var smallestHlrWeight = (upperBound - (numHlr - 1).to(float32).unsqueeze(-1)) / upperBound;
         var weight = where(hlrPick, (upperBound - hlrRank.to(float32)) / upperBound, smallestHlrWeight.expand_as(maxScore));
         weight = (settings.Bias + (1 - settings.Bias) * weight).pow(settings.K);
-        var backgroundLoss = -clsScore.log_softmax(-1)[TensorIndex.Ellipsis, classes].to(float32);
+        var backgroundLoss = (-logProbabilities[TensorIndex.Ellipsis, classes]).to(float32);
         var chosenLoss = where(selected, backgroundLoss, zeros_like(backgroundLoss));
         var ratio = SafeRatio(chosenLoss.sum(-1), (chosenLoss * weight).sum(-1));
         weight = weight * ratio.unsqueeze(-1);

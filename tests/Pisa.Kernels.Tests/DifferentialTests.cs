@@ -32,7 +32,9 @@ public class DifferentialTests
     [Theory]
     [InlineData(31, 300, 0.5)]
     [InlineData(32, 300, 0.7)]
-    [InlineData(33, 5000, 0.5)] // several row tiles, so the streamed walk is exercised
+    [InlineData(33, 5000, 0.5)]
+    [InlineData(35, 2000, 0.3)] // below 0.5 the grid registers boxes by cover, not by centre
+    [InlineData(36, 300, 0.0)] // IoU 0 groups boxes that do not touch: every box is every box's neighbour
     public void Nms_match_and_greedy_nms_match_the_textbook_loops(int seed, int n, double threshold)
     {
         var random = new Random(seed);

@@ -35,40 +35,39 @@ public static class KernelBench
     /// <summary>Measures one workload.</summary>
     /// <param name="repeats">timed runs per stage (after one warm-up); the median is reported.</param>
     /// <param name="withLoopPort">whether to time the loop port too (it is slow at large sizes).</param>
-    public static SizeResult Measure(Workload w, int repeats, bool withLoopPort)
+    public static SizeResult Measure(Workload w, int repeats, bool withLoopPort, bool cpuClock)
     {
         ResetPeakMemory();
         using var scope = NewDisposeScope();
-        var fused = Median(repeats, () => FusedStage(w, new Generator(0)));
-        StageTimes? loop = withLoopPort ? Median(Math.Max(1, repeats / 3), () => LoopStage(w, new Random(0))) : null;
+        var fused = Median(repeats, () => FusedStage(w, new Generator(0), new StageClock(cpuClock)));
+        StageTimes? loop = withLoopPort ? Median(Math.Max(1, repeats / 3), () => LoopStage(w, new Random(0), new StageClock(cpuClock))) : null;
         var candidates = cat([w.Gts, w.Proposals], 1);
-        double floor = MedianOf(repeats * 3, () => { using var _ = Boxes.Overlaps(w.Gts, candidates); });
+        double floor = MedianOf(repeats * 3, cpuClock, () => { using var _ = Boxes.Overlaps(w.Gts, candidates); });
         return new SizeResult(w.Name, w.GtsPerImage, w.ProposalsPerImage, fused, loop, floor, PeakMemoryMiB());
     }
 
     /// <summary>The fused step: batched kernels, no loop over images, gts, classes or groups.</summary>
-    private static StageTimes FusedStage(Workload w, Generator generator)
+    private static StageTimes FusedStage(Workload w, Generator generator, StageClock clock)
     {
         using var scope = NewDisposeScope();
-        var clock = Stopwatch.StartNew();
         long b = w.Images;
         var input = new TwoStageSampleInput(w.Proposals, ones(b, w.ProposalsPerImage, ScalarType.Bool), w.Gts, w.GtLabels,
             ones(b, w.GtsPerImage, ScalarType.Bool), tensor(new[] { Workload.Height, Workload.Width }).expand(b, 2), w.NumClasses);
 
-        var t0 = clock.Elapsed.TotalMilliseconds;
+        var t0 = clock.Ms;
         var candidates = PipelineSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
         var gtInds = candidates.Assigned.GtInds;
-        var t1 = clock.Elapsed.TotalMilliseconds;
+        var t1 = clock.Ms;
 
         var positives = Sample.InstanceBalancedPositives(gtInds, PositiveBudget, Compat.Mmdet, generator);
         var negativeBudget = Sample.NegativeBudget(SamplesPerImage, Ranks.Count(positives));
         _ = Sample.IoUBalancedNegatives(gtInds, candidates.Assigned.MaxOverlaps, candidates.Mask, negativeBudget, new IoUBalancedSettings(-1, 0, 3),
             firstCall: false, Compat.Mmdet, generator);
-        var t2 = clock.Elapsed.TotalMilliseconds;
+        var t2 = clock.Ms;
 
         var hlr = Sample.ScoreHlrNegatives(gtInds == 0, w.ClsScore, w.BboxPred, candidates.Boxes, negativeBudget, new ScoreHlrSettings(0.5, 0, 0.05, 0.5),
             Means, Stds, Compat.Mmdet, generator);
-        var t3 = clock.Elapsed.TotalMilliseconds;
+        var t3 = clock.Ms;
 
         var sample = PipelineSteps.PackSamples(input, candidates, positives, hlr.Selected, SamplesPerImage, Means, Stds, Compat.Mmdet, hlr.Order, hlr.Weights, hlr.HasWeights);
         var rows = sample.CandidateIndex.view(b, SamplesPerImage);
@@ -76,19 +75,18 @@ public static class KernelBench
         var pred = w.BboxPred.gather(1, rows.unsqueeze(-1).expand(-1, -1, w.BboxPred.shape[2])).view(b * SamplesPerImage, -1);
         _ = Reweight.IsrP(cls, pred, sample.Rois[.., 1..], sample.Labels, sample.LabelWeights, sample.BboxTargets, sample.PosGtIds, w.NumClasses,
             new ReweightSettings(2, 0), Means, Stds, Compat.Mmdet);
-        var t4 = clock.Elapsed.TotalMilliseconds;
+        var t4 = clock.Ms;
 
         _ = Reweight.Carl(cls, sample.Labels, pred, sample.BboxTargets, w.NumClasses, new ReweightSettings(1, 0.2), false, BoxLoss.SmoothL1Default, sample.SampleCount());
-        var t5 = clock.Elapsed.TotalMilliseconds;
+        var t5 = clock.Ms;
         // ISR-P's time includes packing the sampled batch (targets, gt ids): the reference builds them in the same place.
         return new StageTimes(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t0);
     }
 
     /// <summary>The loop port: per image, per gt, per class, per group, as the reference is shaped.</summary>
-    private static StageTimes LoopStage(Workload w, Random random)
+    private static StageTimes LoopStage(Workload w, Random random, StageClock clock)
     {
         using var scope = NewDisposeScope();
-        var clock = Stopwatch.StartNew();
         long b = w.Images;
         var thresholds = new Assign.Thresholds(0.5, 0.5, 0.5, false);
         double assign = 0, libra = 0, scoreHlr = 0;
@@ -97,23 +95,23 @@ public static class KernelBench
         for (int i = 0; i < b; i++)
         {
             var candidates = cat([w.Gts[i], w.Proposals[i]], 0);
-            double t0 = clock.Elapsed.TotalMilliseconds;
+            double t0 = clock.Ms;
             var (gtInds, maxOverlaps, labels) = Port.Assign(candidates, w.Gts[i], w.GtLabels[i], thresholds);
-            double t1 = clock.Elapsed.TotalMilliseconds;
+            double t1 = clock.Ms;
             var positives = Port.InstanceBalancedPositives(gtInds, PositiveBudget, random);
             _ = Port.IoUBalancedNegatives(gtInds, maxOverlaps, SamplesPerImage - positives.Length, new IoUBalancedSettings(-1, 0, 3), firstCall: false, random);
-            double t2 = clock.Elapsed.TotalMilliseconds;
+            double t2 = clock.Ms;
             var negatives = Enumerable.Range(0, gtInds.Length).Where(k => gtInds[k] == 0).Select(k => (long)k).ToArray();
             var negIndex = tensor(negatives);
             var (selected, weights) = Port.ScoreHlrNegatives(w.ClsScore[i].index_select(0, negIndex), w.BboxPred[i].index_select(0, negIndex),
                 candidates.index_select(0, negIndex), SamplesPerImage - positives.Length, new ScoreHlrSettings(0.5, 0, 0.05, 0.5), Means, Stds, random);
-            double t3 = clock.Elapsed.TotalMilliseconds;
+            double t3 = clock.Ms;
             (assign, libra, scoreHlr) = (assign + t1 - t0, libra + t2 - t1, scoreHlr + t3 - t2);
             rows.AddRange(positives.Select(p => (i, p, labels[p], gtInds[p] - 1, gtInds[p] - 1 + offset, 1f)));
             rows.AddRange(selected.Select((s, k) => (i, negatives[s], (long)w.NumClasses, 0L, -1L, weights[k])));
             offset = positives.Length > 0 ? positives.Max(p => gtInds[p]) : offset; // quirk Q3's offset
         }
-        double t4 = clock.Elapsed.TotalMilliseconds;
+        double t4 = clock.Ms;
         var image = tensor(rows.Select(r => (long)r.Image).ToArray());
         var candidate = tensor(rows.Select(r => r.Candidate).ToArray());
         var allCandidates = cat([w.Gts, w.Proposals], 1);
@@ -125,9 +123,9 @@ public static class KernelBench
         var targets = Boxes.EncodeDeltaXywh(rois, gtOfRow, Means, Stds) * tensor(labelArray.Select(l => l < w.NumClasses ? 1f : 0f).ToArray()).unsqueeze(-1);
         _ = Port.IsrP(cls, pred, rois, labelArray, rows.Select(r => r.Weight).ToArray(), targets, rows.Select(r => r.GtId).ToArray(), w.NumClasses,
             new ReweightSettings(2, 0), Means, Stds);
-        double t5 = clock.Elapsed.TotalMilliseconds;
+        double t5 = clock.Ms;
         _ = Port.Carl(cls, labelArray, pred, targets, w.NumClasses, new ReweightSettings(1, 0.2));
-        double t6 = clock.Elapsed.TotalMilliseconds;
+        double t6 = clock.Ms;
         return new StageTimes(assign, libra, scoreHlr, t5 - t4, t6 - t5, assign + libra + scoreHlr + (t6 - t4));
     }
 
@@ -139,14 +137,14 @@ public static class KernelBench
         return new StageTimes(M(r => r.Assign), M(r => r.Libra), M(r => r.ScoreHlr), M(r => r.IsrP), M(r => r.Carl), M(r => r.Total));
     }
 
-    private static double MedianOf(int repeats, Action run)
+    private static double MedianOf(int repeats, bool cpuClock, Action run)
     {
         run();
         return MedianValue(Enumerable.Range(0, repeats).Select(_ =>
         {
-            var clock = Stopwatch.StartNew();
+            var clock = new StageClock(cpuClock);
             run();
-            return clock.Elapsed.TotalMilliseconds;
+            return clock.Ms;
         }));
     }
 

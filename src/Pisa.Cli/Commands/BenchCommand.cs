@@ -33,6 +33,10 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         [Description("Largest generated size, proposals per image (default 65536).")]
         public int MaxProposals { get; init; } = 65536;
 
+        [CommandOption("--clock <KIND>")]
+        [Description("wall (default) or cpu: the calling thread's CPU time (Linux; meaningful with --threads 1 on a shared machine).")]
+        public string Clock { get; init; } = "wall";
+
         [CommandOption("--loop-port-max <N>")]
         [Description("Time the loop port up to this many proposals per image (default 4096; it is slow above).")]
         public int LoopPortMax { get; init; } = 4096;
@@ -49,18 +53,25 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
             if (threads < 1) throw new PisaUserException("pisa bench: --threads must be at least 1");
             set_num_threads(threads);
         }
+        bool cpuClock = settings.Clock switch
+        {
+            "wall" => false,
+            "cpu" when StageClock.CpuAvailable => true,
+            "cpu" => throw new PisaUserException("pisa bench: --clock cpu needs Linux"),
+            var other => throw new PisaUserException($"pisa bench: --clock is '{other}', not wall or cpu"),
+        };
         string workloadFile = settings.Workload ?? DefaultWorkload();
         if (!File.Exists(workloadFile)) throw new PisaUserException($"pisa bench: workload file not found: {workloadFile}");
 
         var results = new List<SizeResult>();
         void Run(Workload w, int repeats, bool loop)
         {
-            var result = KernelBench.Measure(w, repeats, loop);
+            var result = KernelBench.Measure(w, repeats, loop, cpuClock);
             results.Add(result);
             Console.WriteLine(Row(result));
         }
 
-        Console.WriteLine($"pisa bench kernels: libtorch threads {get_num_threads()}, 2 images, 512 samples at 0.25, medians in ms (fused | loop port)");
+        Console.WriteLine($"pisa bench kernels: libtorch threads {get_num_threads()}, {settings.Clock} clock, 2 images, 512 samples at 0.25, medians in ms (fused | loop port)");
         Console.WriteLine(Header());
         Run(Workload.Read(workloadFile), 15, loop: true);
         foreach (int gts in GtCounts)
@@ -83,7 +94,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
 
         if (settings.Json is string json)
         {
-            var document = new { threads = get_num_threads(), workload = workloadFile, results };
+            var document = new { threads = get_num_threads(), clock = settings.Clock, workload = workloadFile, results };
             File.WriteAllText(json, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"wrote {json}");
         }
