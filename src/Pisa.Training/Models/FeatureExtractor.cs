@@ -1,0 +1,41 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pisa.Training.Models;
+
+/// <summary>
+/// Backbone plus optional FPN: what the heads read. With the FPN, levels P3 (stride 8) and P4 (stride 16) of
+/// <see cref="OutChannels"/> channels; without it, C4 alone (stride 16) projected by a 1×1 conv to that width.
+/// </summary>
+public sealed class FeatureExtractor : nn.Module<Tensor, Tensor[]>
+{
+    private readonly SmallBackbone backbone;
+    private readonly SmallFpn? fpn;
+    private readonly Conv2d? projection;
+
+    public FeatureExtractor(bool useFpn = true, int backboneWidth = 24, int outChannels = 64) : base(nameof(FeatureExtractor))
+    {
+        backbone = new SmallBackbone(backboneWidth);
+        if (useFpn) fpn = new SmallFpn(backbone.Channels[0], backbone.Channels[1], outChannels);
+        else projection = nn.Conv2d(backbone.Channels[1], outChannels, 1);
+        OutChannels = outChannels;
+        Strides = useFpn ? SmallBackbone.Strides : [SmallBackbone.Strides[1]];
+        RegisterComponents();
+    }
+
+    public int OutChannels { get; }
+
+    /// <summary>The stride of each returned level, finest first.</summary>
+    public int[] Strides { get; }
+
+    /// <summary><c>[B, 3, H, W]</c> → one <c>[B, OutChannels, H/s, W/s]</c> per stride s of <see cref="Strides"/>.</summary>
+    public override Tensor[] forward(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        var c = backbone.forward(images);
+        var levels = fpn is not null ? fpn.forward(c) : [projection!.forward(c[1])];
+        foreach (var level in levels) level.MoveToOuterDisposeScope();
+        return levels;
+    }
+}

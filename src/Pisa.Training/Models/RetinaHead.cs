@@ -1,0 +1,53 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pisa.Training.Models;
+
+/// <summary>
+/// RetinaNet-style single-stage head shared across levels: a classification tower and a box tower of
+/// <c>stackedConvs</c> 3×3 conv + ReLU each, then sigmoid class logits (A·C) and box deltas (A·4) per location.
+/// The class bias starts at <c>-ln((1 - π) / π)</c> with prior π = 0.01, so every anchor starts as 1 % foreground
+/// and the background flood does not swamp the first focal-loss steps.
+/// </summary>
+public sealed class RetinaHead : nn.Module<Tensor[], (Tensor ClassLogits, Tensor Deltas)>
+{
+    private readonly ModuleList<Conv2d> classTower, boxTower;
+    private readonly Conv2d classifier, regressor;
+    private readonly int numClasses;
+
+    public RetinaHead(int inChannels, int numClasses, int anchorsPerLocation, int stackedConvs = 2, double priorProbability = 0.01)
+        : base(nameof(RetinaHead))
+    {
+        this.numClasses = numClasses;
+        classTower = new ModuleList<Conv2d>(Enumerable.Range(0, stackedConvs).Select(_ => nn.Conv2d(inChannels, inChannels, 3, padding: 1)).ToArray());
+        boxTower = new ModuleList<Conv2d>(Enumerable.Range(0, stackedConvs).Select(_ => nn.Conv2d(inChannels, inChannels, 3, padding: 1)).ToArray());
+        classifier = nn.Conv2d(inChannels, anchorsPerLocation * numClasses, 3, padding: 1);
+        regressor = nn.Conv2d(inChannels, anchorsPerLocation * 4, 3, padding: 1);
+        foreach (var conv in classTower.Concat(boxTower).Append(classifier).Append(regressor))
+        {
+            nn.init.normal_(conv.weight, 0, 0.01);
+            nn.init.zeros_(conv.bias!);
+        }
+        nn.init.constant_(classifier.bias!, PriorBias(priorProbability));
+        RegisterComponents();
+    }
+
+    /// <summary>The logit whose sigmoid is <paramref name="prior"/>.</summary>
+    public static double PriorBias(double prior) => -Math.Log((1 - prior) / prior);
+
+    /// <summary>Levels <c>[B, C, H_l, W_l]</c> → class logits <c>[B, N, numClasses]</c> and deltas <c>[B, N, 4]</c>.</summary>
+    public override (Tensor ClassLogits, Tensor Deltas) forward(Tensor[] levels)
+    {
+        using var scope = NewDisposeScope();
+        var logits = HeadOutputs.Flatten(levels.Select(l => classifier.forward(Tower(classTower, l))).ToList(), numClasses);
+        var deltas = HeadOutputs.Flatten(levels.Select(l => regressor.forward(Tower(boxTower, l))).ToList(), 4);
+        return (logits.MoveToOuterDisposeScope(), deltas.MoveToOuterDisposeScope());
+    }
+
+    private static Tensor Tower(ModuleList<Conv2d> tower, Tensor x)
+    {
+        foreach (var conv in tower) x = nn.functional.relu(conv.forward(x));
+        return x;
+    }
+}
