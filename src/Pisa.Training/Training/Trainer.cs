@@ -80,11 +80,14 @@ public sealed class Trainer
                 int iteration = 0;
                 foreach (var cpuBatch in loader.Epoch(epoch))
                 {
-                    using var batchScope = NewDisposeScope();
-                    using var owned = cpuBatch;
-                    if (iteration++ < skip) continue;
+                    using (cpuBatch)
+                    {
+                        if (iteration++ < skip) continue;
+                        // Everything an iteration allocates dies with this scope; only the window's sums live on.
+                        using var iterationScope = NewDisposeScope();
+                        TrainStep(runner, optimizer, ToDevice(cpuBatch, device), generator, schedule.At(step), window);
+                    }
                     double lr = schedule.At(step);
-                    TrainStep(runner, optimizer, ToDevice(cpuBatch, device), generator, lr, window);
                     step++;
                     if (step % options.LogEvery == 0 || iteration == perEpoch)
                         Report(log, window, epoch, iteration, perEpoch, step, schedule.TotalIterations, lr, clock.Elapsed);
