@@ -111,7 +111,7 @@ public class EndToEndTrainingTests
         // Progress is reported between iterations (the iteration's scope closed); finalizers run first so only
         // reachable tensors count.
         TrainingRuns.Start(recipe, pipeline, TrainingFixtures.DataDescription, TrainingFixtures.Train, TrainingFixtures.Val,
-            TrainingFixtures.Options(maxIterations: 200, logEvery: 10) with { EvaluateEvery = 1000 }, dir.Path,
+            TrainingFixtures.Options(maxIterations: 200, logEvery: 10) with { EvaluateEvery = 1000, CheckpointEvery = 1000 }, dir.Path,
             trainer => trainer.Progress += p =>
             {
                 GC.Collect();

@@ -99,8 +99,9 @@ public sealed class Trainer
                         return new TrainingResult(run.Path, false, step, validation, clock.Elapsed);
                     }
                 }
-                Save(checkpoints, runner.Model, optimizer, generator, step);
-                if ((epoch + 1) % options.EvaluateEvery == 0 || epoch + 1 == settings.Epochs)
+                bool last = epoch + 1 == settings.Epochs;
+                if ((epoch + 1) % options.CheckpointEvery == 0 || last) Save(checkpoints, runner.Model, optimizer, generator, step);
+                if ((epoch + 1) % options.EvaluateEvery == 0 || last)
                 {
                     validation = Validation.Run(runner, val, settings.Batch, settings.ImageSize, device);
                     log.Evaluation(step, epoch + 1, validation);

@@ -5,6 +5,7 @@ namespace Pisa.Training.Training;
 /// <param name="MaxIterations">Stop (with a checkpoint) once the global iteration count reaches this; null runs the schedule.</param>
 /// <param name="LogEvery">Iterations between loss readings: the only host synchronisation of the loop.</param>
 /// <param name="EvaluateEvery">Epochs between evaluations on the val split (the last epoch is always evaluated).</param>
+/// <param name="CheckpointEvery">Epochs between checkpoints (the last epoch and a stop always write one).</param>
 /// <param name="ClipGradNorm">Gradient clipping by global norm (mmdetection's RetinaNet value); null = off.</param>
 /// <param name="Model">Detector sizes (its class count is replaced by the data's); null = <see cref="Trainer.DefaultModel"/>.
 /// A run folder does not record it: <c>pisa eval</c> rebuilds the default.</param>
@@ -13,6 +14,7 @@ public sealed record TrainingOptions(
     long? MaxIterations = null,
     int LogEvery = 20,
     int EvaluateEvery = 1,
+    int CheckpointEvery = 1,
     int KeepCheckpoints = 2,
     double? ClipGradNorm = 35,
     Pisa.Training.Models.DetectorOptions? Model = null)
