@@ -102,7 +102,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             var result = Observed(recipe.Variant ?? recipe.Name, observe =>
                 TrainingRuns.Start(recipe, pipelines.Select(recipe), data, train, val, options, settings.Out, observe, stop));
             results.Add((recipe, result));
-            if (!result.Completed) break;
+            if (stop.IsCancellationRequested) break; // Ctrl-C ends the sweep; --max-iters caps each point
         }
         if (results.Count > 1) Compare(Path.Combine(settings.Out, loaded.Recipe!.Name), results);
         return PisaApp.Ok;
