@@ -114,7 +114,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             throw new PisaUserException("pisa train --resume DIR: the run folder fixes the recipe, variant, overrides and data; give none of them.");
         var (recipe, pipeline) = RunRecipe.Load(settings.Resume!);
         var (train, val) = TrainingData.Read(settings.Resume!).Load();
-        Observed(recipe.Variant ?? recipe.Name, observe => TrainingRuns.Resume(settings.Resume!, recipe, pipeline, train, val, options, observe, stop));
+        Observed(RunFolder.Open(settings.Resume!).Variant, observe => TrainingRuns.Resume(settings.Resume!, recipe, pipeline, train, val, options, observe, stop));
         return PisaApp.Ok;
     }
 
