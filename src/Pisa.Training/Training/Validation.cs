@@ -28,9 +28,12 @@ public static class Validation
         {
             foreach (var batch in loader.Epoch(0))
             {
-                using var scope = NewDisposeScope();
-                using var onDevice = Trainer.ToDevice(batch, device);
-                detections.AddRange(runner.Detect(onDevice, data.Categories));
+                using (batch)
+                {
+                    // A device copy (off the CPU) dies with the scope; the CPU batch with the using.
+                    using var scope = NewDisposeScope();
+                    detections.AddRange(runner.Detect(Trainer.ToDevice(batch, device), data.Categories));
+                }
             }
         }
         finally
