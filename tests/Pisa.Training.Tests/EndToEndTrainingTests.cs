@@ -7,6 +7,7 @@ using TorchSharp;
 
 namespace Pisa.Training.Tests;
 
+[Collection(TrainingCollection.Name)]
 public class EndToEndTrainingTests
 {
     [Fact]

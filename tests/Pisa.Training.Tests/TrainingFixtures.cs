@@ -40,3 +40,13 @@ public static class TrainingFixtures
 
     public static TrainingData DataDescription => new(ShapesOptions.SourceName, false, TinyShapes.TrainCount, TinyShapes.ValCount);
 }
+
+/// <summary>
+/// Tests that train: run alone, because model initialisation draws from libtorch's one global generator
+/// (<c>torch.manual_seed</c>), and a test running beside them could draw from it between the seed and the weights.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TrainingCollection
+{
+    public const string Name = "training (global torch seed)";
+}

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Pisa.Training.Tests;
 
+[Collection(TrainingCollection.Name)]
 public class TrainingStepTests
 {
     [Theory]
