@@ -10,6 +10,8 @@ public class TrainingStepTests
 {
     [Theory]
     [InlineData("faster-rcnn", new[] { "loss_rpn_cls", "loss_rpn_bbox", "loss_cls", "loss_bbox" })]
+    [InlineData("libra-faster-rcnn", new[] { "loss_rpn_cls", "loss_rpn_bbox", "loss_cls", "loss_bbox" })]
+    [InlineData("ohem-faster-rcnn", new[] { "loss_rpn_cls", "loss_rpn_bbox", "loss_cls", "loss_bbox" })]
     [InlineData("pisa-faster-rcnn", new[] { "loss_rpn_cls", "loss_rpn_bbox", "loss_cls", "loss_bbox", "loss_carl" })]
     [InlineData("retinanet", new[] { "loss_cls", "loss_bbox" })]
     [InlineData("pisa-retinanet", new[] { "loss_cls", "loss_bbox", "loss_carl" })]
