@@ -100,11 +100,11 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
-    public void Evaluating_a_run_is_left_to_the_runner_and_says_so()
+    public void Evaluating_a_missing_run_is_a_user_error_naming_it()
     {
         var (code, _, error) = Pisa("eval", "runs/some-run");
         Assert.Equal(PisaApp.UserError, code);
-        Assert.Contains("not built yet", error);
+        Assert.Contains("runs/some-run: no such run folder or checkpoint", error);
     }
 
     [Fact]

@@ -50,14 +50,35 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         if (settings.Run is not null)
         {
             if (filesGiven) throw new PisaUserException("pisa eval: give either a run folder or checkpoint, or --gt and --detections, not both.");
-            Console.Error.WriteLine("pisa eval <run-or-checkpoint>: not built yet in this version (use --gt FILE --detections FILE to evaluate a results file).");
-            return PisaApp.UserError;
+            return EvaluateRun(settings.Run, settings.Data, settings.Json);
         }
         if (settings.Data is not null)
             throw new PisaUserException("pisa eval: --data applies to a run or checkpoint; a results file is evaluated against --gt.");
         if (settings.GroundTruth is null || settings.Detections is null)
             throw new PisaUserException("pisa eval: evaluating a results file needs both --gt FILE and --detections FILE (see 'pisa eval --help').");
         return EvaluateFiles(settings.GroundTruth, settings.Detections, settings.Json);
+    }
+
+    /// <summary>A run's newest checkpoint (or the given one) on the run's val split, or on <paramref name="data"/>.</summary>
+    private static int EvaluateRun(string runOrCheckpoint, string? data, string? jsonPath)
+    {
+        try
+        {
+            var (runDirectory, checkpoint) = Pisa.Training.Training.TrainingRuns.Locate(runOrCheckpoint);
+            var (recipe, pipeline) = RunRecipe.Load(runDirectory);
+            var source = data is null ? Pisa.Training.Training.TrainingData.Read(runDirectory)
+                : Pisa.Training.Training.TrainingData.Builtin() with { Data = data };
+            var (_, val) = source.Load();
+            var (result, step) = Pisa.Training.Training.TrainingRuns.Evaluate(checkpoint, recipe, pipeline, val, new Pisa.Training.Training.TrainingOptions());
+            Console.Out.Write(CocoReport.Summary(result.Evaluation, val.GroundTruth.Categories));
+            if (jsonPath is not null) WriteJson(jsonPath, result.Evaluation);
+            Console.Error.WriteLine($"{checkpoint} (step {step}) on {val.Name}: {val.Count} images, {result.Detections.Count} detections.");
+            return PisaApp.Ok;
+        }
+        catch (Exception ex) when (ex is Pisa.Training.Data.DatasetException or CocoFormatException or Pisa.Training.Training.TrainingException)
+        {
+            throw new PisaUserException(ex.Message);
+        }
     }
 
     private static int EvaluateFiles(string groundTruthPath, string detectionsPath, string? jsonPath)

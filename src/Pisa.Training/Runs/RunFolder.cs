@@ -44,6 +44,17 @@ public sealed class RunFolder
         }
     }
 
+    /// <summary>An existing run folder (to resume or evaluate it); recipe and variant are read from its path.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public static RunFolder Open(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path.TrimEnd('/', '\\'));
+        if (!Directory.Exists(full)) throw new DirectoryNotFoundException($"{path}: no such run folder");
+        string variantDir = System.IO.Path.GetDirectoryName(full) ?? full;
+        string recipeDir = System.IO.Path.GetDirectoryName(variantDir) ?? variantDir;
+        return new RunFolder(full, System.IO.Path.GetFileName(recipeDir), System.IO.Path.GetFileName(variantDir));
+    }
+
     private static void RequireSegment(string name, string what)
     {
         if (string.IsNullOrWhiteSpace(name) || name is "." or ".." || name.IndexOfAny(['/', '\\', ':']) >= 0

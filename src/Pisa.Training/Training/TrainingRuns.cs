@@ -1,0 +1,77 @@
+using Pisa.Kernels.Pipeline;
+using Pisa.Recipes;
+using Pisa.Training.Data;
+using Pisa.Training.Runs;
+using TorchSharp;
+
+namespace Pisa.Training.Training;
+
+/// <summary>
+/// Starting and continuing runs. A run folder holds <c>recipe.resolved.yaml</c> (what the pipeline was generated from)
+/// and <c>run.json</c> (the data), so a run can be resumed or evaluated from its folder alone.
+/// </summary>
+public static class TrainingRuns
+{
+    public const string ResolvedRecipeFile = "recipe.resolved.yaml";
+
+    /// <summary>A new run of <paramref name="recipe"/> (a recipe or one variant point) under <paramref name="runsRoot"/>.</summary>
+    public static TrainingResult Start(Recipe recipe, PipelineInfo pipeline, TrainingData data, DetectionDataset train, DetectionDataset val,
+        TrainingOptions options, string runsRoot, Action<Trainer>? observe = null, CancellationToken cancellation = default)
+    {
+        var trainer = new Trainer(recipe, pipeline, train, val, options);
+        var run = RunFolder.Create(runsRoot, recipe.Name, recipe.Variant ?? "default", DateTimeOffset.UtcNow);
+        File.WriteAllText(run.In(ResolvedRecipeFile), ResolvedRecipeWriter.Write(recipe));
+        data.Write(run.Path);
+        observe?.Invoke(trainer);
+        return trainer.Run(run, resume: false, cancellation);
+    }
+
+    /// <summary>Continues the run in <paramref name="runDirectory"/> from its last checkpoint.</summary>
+    /// <param name="recipe">The recipe read from the run's <see cref="ResolvedRecipeFile"/>, and its pipeline.</param>
+    public static TrainingResult Resume(string runDirectory, Recipe recipe, PipelineInfo pipeline, DetectionDataset train, DetectionDataset val,
+        TrainingOptions options, Action<Trainer>? observe = null, CancellationToken cancellation = default)
+    {
+        var trainer = new Trainer(recipe, pipeline, train, val, options);
+        observe?.Invoke(trainer);
+        return trainer.Run(RunFolder.Open(runDirectory), resume: true, cancellation);
+    }
+
+    /// <summary>
+    /// Re-evaluates a checkpoint of a run on <paramref name="val"/> with the default model sizes (those <c>pisa train</c>
+    /// uses). Returns the evaluation and the checkpoint's step.
+    /// </summary>
+    /// <exception cref="TrainingException">No checkpoint, or one that does not fit the model (named).</exception>
+    public static (ValidationResult Result, long Step) Evaluate(string checkpoint, Recipe recipe, PipelineInfo pipeline, DetectionDataset val, TrainingOptions options)
+    {
+        var device = options.ResolveDevice();
+        int classes = val.Categories.Count;
+        using var runner = DetectorRunner.Create(recipe, pipeline, (options.Model ?? Trainer.DefaultModel(classes)) with { NumClasses = classes });
+        long step;
+        try
+        {
+            step = CheckpointWriter.Load(checkpoint, runner.Model);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IOException)
+        {
+            throw new TrainingException($"{checkpoint}: cannot load into a {recipe.Detector} detector of {classes} classes: {ex.Message}");
+        }
+        runner.Model.to(device);
+        return (Validation.Run(runner, val, recipe.Train.Batch, recipe.Train.ImageSize, device), step);
+    }
+
+    /// <summary>The run folder and checkpoint a <c>pisa eval</c> argument names: a run folder (its newest checkpoint) or a checkpoint file.</summary>
+    /// <exception cref="TrainingException">Neither, or a run without checkpoints.</exception>
+    public static (string RunDirectory, string Checkpoint) Locate(string runOrCheckpoint)
+    {
+        if (File.Exists(runOrCheckpoint))
+        {
+            string checkpoints = Path.GetDirectoryName(Path.GetFullPath(runOrCheckpoint))!;
+            return (Path.GetDirectoryName(checkpoints)!, runOrCheckpoint);
+        }
+        if (!Directory.Exists(runOrCheckpoint)) throw new TrainingException($"{runOrCheckpoint}: no such run folder or checkpoint");
+        var run = RunFolder.Open(runOrCheckpoint);
+        string latest = Directory.Exists(run.CheckpointsDirectory) ? new CheckpointWriter(run.CheckpointsDirectory).Latest ?? "" : "";
+        if (latest.Length == 0) throw new TrainingException($"{runOrCheckpoint}: the run has no checkpoint yet");
+        return (run.Path, latest);
+    }
+}
