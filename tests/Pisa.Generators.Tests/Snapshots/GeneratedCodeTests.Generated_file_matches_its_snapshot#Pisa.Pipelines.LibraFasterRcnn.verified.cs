@@ -23,7 +23,7 @@ namespace Pisa.Pipelines
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
 
-            // Max-IoU assignment: positive at IoU >= 0.5, negative below 0.5, no low-quality matching; gts prepended to the proposals. [assign: faster-rcnn.yaml line 9]
+            // Max-IoU assignment: positive at IoU >= 0.5, negative below 0.5, no low-quality matching; gts prepended to the proposals. [assign: faster-rcnn.yaml line 10]
             var candidates = global::Pisa.Kernels.Pipeline.PipelineSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
             var gtInds = candidates.Assigned.GtInds;
 
@@ -36,7 +36,7 @@ namespace Pisa.Pipelines
                 new global::Pisa.Kernels.IoUBalancedSettings(-1.0, 0.0, 3), firstCall: !_iouBalancedSamplerCalled, Mode, generator);
             _iouBalancedSamplerCalled = true;
 
-            // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 12]
+            // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 13]
             var sample = global::Pisa.Kernels.Pipeline.PipelineSteps.PackSamples(input, candidates, positives, negatives, 512, Means, Stds, Mode);
             return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);
         }
@@ -44,7 +44,7 @@ namespace Pisa.Pipelines
         /// <inheritdoc />
         public global::System.Collections.Generic.IReadOnlyDictionary<string, global::TorchSharp.torch.Tensor> Loss(global::Pisa.Kernels.Pipeline.TwoStageSample sample, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred)
         {
-            // Classification: cross entropy, divided by the count of weighted samples. [loss.cls: faster-rcnn.yaml line 19]
+            // Classification: cross entropy, divided by the count of weighted samples. [loss.cls: faster-rcnn.yaml line 20]
             // Box regression: balanced L1 (alpha 0.5, gamma 1.5, beta 1.0) on positives. [loss.box: libra-faster-rcnn.yaml line 11]
             var losses = global::Pisa.Kernels.Pipeline.PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred,
                 new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.BalancedL1, Beta: 1.0, LossWeight: 1.0, Alpha: 0.5, Gamma: 1.5), isrP: null, carl: null, Means, Stds, Mode);

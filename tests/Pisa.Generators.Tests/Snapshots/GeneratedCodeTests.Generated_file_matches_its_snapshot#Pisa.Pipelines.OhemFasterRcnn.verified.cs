@@ -22,7 +22,7 @@ namespace Pisa.Pipelines
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
 
-            // Max-IoU assignment: positive at IoU >= 0.5, negative below 0.5, no low-quality matching; gts prepended to the proposals. [assign: faster-rcnn.yaml line 9]
+            // Max-IoU assignment: positive at IoU >= 0.5, negative below 0.5, no low-quality matching; gts prepended to the proposals. [assign: faster-rcnn.yaml line 10]
             var candidates = global::Pisa.Kernels.Pipeline.PipelineSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
             var gtInds = candidates.Assigned.GtInds;
 
@@ -37,7 +37,7 @@ namespace Pisa.Pipelines
             // Negatives: OHEM, the hardest by classification loss (as background). [sample.negatives: ohem-faster-rcnn.yaml line 8]
             var negatives = global::Pisa.Kernels.Sample.HardestByLoss(gtInds == 0, candidateLoss, negativeBudget);
 
-            // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 12]
+            // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 13]
             var sample = global::Pisa.Kernels.Pipeline.PipelineSteps.PackSamples(input, candidates, positives, negatives, 512, Means, Stds, Mode);
             return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);
         }
@@ -45,8 +45,8 @@ namespace Pisa.Pipelines
         /// <inheritdoc />
         public global::System.Collections.Generic.IReadOnlyDictionary<string, global::TorchSharp.torch.Tensor> Loss(global::Pisa.Kernels.Pipeline.TwoStageSample sample, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred)
         {
-            // Classification: cross entropy, divided by the count of weighted samples. [loss.cls: faster-rcnn.yaml line 19]
-            // Box regression: L1 on positives. [loss.box: faster-rcnn.yaml line 20]
+            // Classification: cross entropy, divided by the count of weighted samples. [loss.cls: faster-rcnn.yaml line 20]
+            // Box regression: L1 on positives. [loss.box: faster-rcnn.yaml line 21]
             var losses = global::Pisa.Kernels.Pipeline.PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred,
                 new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.L1, LossWeight: 1.0), isrP: null, carl: null, Means, Stds, Mode);
             return losses;

@@ -22,14 +22,14 @@ namespace Pisa.Pipelines
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
 
-            // Max-IoU assignment: positive at IoU >= 0.5, negative below 0.5, no low-quality matching; gts prepended to the proposals. [assign: faster-rcnn.yaml line 9]
+            // Max-IoU assignment: positive at IoU >= 0.5, negative below 0.5, no low-quality matching; gts prepended to the proposals. [assign: faster-rcnn.yaml line 10]
             var candidates = global::Pisa.Kernels.Pipeline.PipelineSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
             var gtInds = candidates.Assigned.GtInds;
 
             // The box head scores every candidate once, without gradient (shared by the samplers below). [sample.negatives: pisa-faster-rcnn.yaml line 10]
             var (probeScore, probeDeltas) = global::Pisa.Kernels.Pipeline.PipelineSteps.ProbeAll(head, candidates);
 
-            // Positives: uniform random, at most int(512 * 0.25) = 128 per image. [sample.positives: faster-rcnn.yaml line 16]
+            // Positives: uniform random, at most int(512 * 0.25) = 128 per image. [sample.positives: faster-rcnn.yaml line 17]
             var positives = global::Pisa.Kernels.Sample.RandomPositives(gtInds, 128L, generator);
 
             var negativeBudget = global::Pisa.Kernels.Sample.NegativeBudget(512, global::Pisa.Kernels.Ranks.Count(positives));
@@ -37,7 +37,7 @@ namespace Pisa.Pipelines
             var negatives = global::Pisa.Kernels.Sample.ScoreHlrNegatives(gtInds == 0, probeScore, probeDeltas, candidates.Boxes, negativeBudget,
                 new global::Pisa.Kernels.ScoreHlrSettings(K: 0.5, Bias: 0.0, ScoreThr: 0.05, IouThr: 0.5), Means, Stds, Mode, generator);
 
-            // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 12]
+            // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 13]
             var sample = global::Pisa.Kernels.Pipeline.PipelineSteps.PackSamples(input, candidates, positives, negatives.Selected, 512, Means, Stds, Mode, negatives.Order, negatives.Weights, negatives.HasWeights);
             return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);
         }
