@@ -152,17 +152,12 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Pisa.Dsl.sln"))) return dir.FullName;
-        throw new PisaUserException("pisa bench generator: run it from a clone of the repository (it reads recipes/)");
+        throw new PisaUserException("pisa bench: run it from a build inside a clone of the repository (it reads recipes/ and ../shared/bench/)");
     }
 
-    private static string DefaultWorkload()
-    {
-        // The repository root holds Pisa.Dsl.sln; the shared folder sits beside it.
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Pisa.Dsl.sln")))
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "bench", "coco_like_g15_seed0.json"));
-        return Path.GetFullPath(Path.Combine("..", "shared", "bench", "coco_like_g15_seed0.json"));
-    }
+    // The shared folder sits beside the repository (the folder holding Pisa.Dsl.sln).
+    private static string DefaultWorkload() =>
+        Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "bench", "coco_like_g15_seed0.json"));
 
     private static string Header() =>
         $"{"workload",-28} {"G",3} {"P/img",6} | {"assign",15} {"libra",15} {"score-hlr",17} {"isr-p",15} {"carl",13} {"total",17} {"speedup",7} | {"IoU floor",9} {"x floor",7} {"peak MiB",8}";
