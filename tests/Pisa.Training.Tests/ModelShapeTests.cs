@@ -6,17 +6,32 @@ namespace Pisa.Training.Tests;
 
 public class ModelShapeTests
 {
-    // 128 px inputs: stride 8 → 16×16 cells, stride 16 → 8×8; 6 anchors per cell (3 ratios × 2 sizes):
-    // 16·16·6 + 8·8·6 = 1536 + 384 = 1920 anchors.
+    // 128 px inputs, 6 anchors per cell (3 ratios × 2 sizes). Single-stage, strides 8 and 16 → 16×16 and 8×8 cells:
+    // 16·16·6 + 8·8·6 = 1536 + 384 = 1920 anchors. Two-stage, strides 4 and 8 → 32·32·6 + 16·16·6 = 6144 + 1536 = 7680.
     private const int Anchors = 1920;
+    private const int TwoStageAnchors = 7680;
 
     [Fact]
-    public void The_backbone_returns_stride_8_and_16_maps()
+    public void The_backbone_returns_stride_4_8_and_16_maps()
     {
         using var _ = NewDisposeScope();
         var c = new SmallBackbone(width: 24).forward(zeros(2, 3, 128, 128));
-        Assert.Equal([2L, 72, 16, 16], c[0].shape);
-        Assert.Equal([2L, 144, 8, 8], c[1].shape);
+        Assert.Equal([2L, 36, 32, 32], c[0].shape);
+        Assert.Equal([2L, 72, 16, 16], c[1].shape);
+        Assert.Equal([2L, 144, 8, 8], c[2].shape);
+    }
+
+    [Fact]
+    public void The_pyramid_starts_at_the_requested_stride()
+    {
+        using var _ = NewDisposeScope();
+        var fine = new FeatureExtractor(backboneWidth: 8, outChannels: 16, finestStride: 4);
+        var coarse = new FeatureExtractor(backboneWidth: 8, outChannels: 16, finestStride: 8);
+        Assert.Equal([4, 8], fine.Strides);
+        Assert.Equal([8, 16], coarse.Strides);
+        Assert.Equal([[1L, 16, 32, 32], [1L, 16, 16, 16]], fine.forward(zeros(1, 3, 128, 128)).Select(l => l.shape));
+        Assert.Equal([[1L, 16, 16, 16], [1L, 16, 8, 8]], coarse.forward(zeros(1, 3, 128, 128)).Select(l => l.shape));
+        Assert.Throws<ArgumentException>(() => new FeatureExtractor(finestStride: 16));
     }
 
     [Fact]
@@ -40,6 +55,7 @@ public class ModelShapeTests
     {
         using var _ = NewDisposeScope();
         Assert.Equal([(long)Anchors, 4], AnchorGenerator.ForSmallImages([8, 16]).ForImage(128, 128).shape);
+        Assert.Equal([(long)TwoStageAnchors, 4], AnchorGenerator.ForSmallImages([4, 8]).ForImage(128, 128).shape);
     }
 
     [Fact]
@@ -49,8 +65,8 @@ public class ModelShapeTests
         var model = new TwoStageDetector(new DetectorOptions(NumClasses: 6));
         var levels = model.Features(zeros(2, 3, 128, 128));
         var (objectness, rpnDeltas) = model.Rpn(levels);
-        Assert.Equal([2L, Anchors], objectness.shape);
-        Assert.Equal([2L, Anchors, 4], rpnDeltas.shape);
+        Assert.Equal([2L, TwoStageAnchors], objectness.shape);
+        Assert.Equal([2L, TwoStageAnchors, 4], rpnDeltas.shape);
 
         var rois = tensor(new float[] { 10, 10, 50, 60, 0, 0, 128, 128, 30, 40, 38, 52 }).reshape(1, 3, 4).expand(2, 3, 4);
         var (logits, deltas) = model.BoxHead(levels, rois);

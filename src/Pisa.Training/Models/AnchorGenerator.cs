@@ -21,15 +21,16 @@ public sealed class AnchorGenerator
     }
 
     /// <summary>
-    /// Anchors for 128 px inputs with objects of 8-80 px: sizes 10, 20 at stride 8 and 40, 80 at stride 16
-    /// (a factor 2 apart, so a square object always has an anchor with IoU ≥ 0.5), ratios 1:2, 1:1, 2:1.
-    /// With a single stride-16 level, all four sizes sit on it.
+    /// Anchors for 128 px inputs with objects of 4-90 px, ratios 1:2, 1:1, 2:1 and sizes a factor 2 apart (so a square
+    /// object centred on a cell has an anchor with IoU ≥ 0.5): 8, 16 at stride 4 and 32, 64 at stride 8; or 10, 20 at
+    /// stride 8 and 40, 80 at stride 16; with a single stride-16 level, 10, 20, 40 and 80 all sit on it.
     /// </summary>
-    public static AnchorGenerator ForSmallImages(IReadOnlyList<int> strides) => strides.Count switch
+    public static AnchorGenerator ForSmallImages(IReadOnlyList<int> strides) => strides switch
     {
-        2 => new AnchorGenerator(strides, [[10, 20], [40, 80]], [0.5, 1, 2]),
-        1 => new AnchorGenerator(strides, [[10, 20, 40, 80]], [0.5, 1, 2]),
-        _ => throw new ArgumentException($"no default anchors for {strides.Count} levels"),
+        [4, 8] => new AnchorGenerator(strides, [[8, 16], [32, 64]], [0.5, 1, 2]),
+        [8, 16] => new AnchorGenerator(strides, [[10, 20], [40, 80]], [0.5, 1, 2]),
+        [16] => new AnchorGenerator(strides, [[10, 20, 40, 80]], [0.5, 1, 2]),
+        _ => throw new ArgumentException($"no default anchors for strides {string.Join(", ", strides)}"),
     };
 
     public IReadOnlyList<int> Strides { get; }

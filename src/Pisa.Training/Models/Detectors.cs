@@ -8,9 +8,13 @@ namespace Pisa.Training.Models;
 /// <param name="RoiChannels">The two-stage box head pools from features thinned to this many channels by a 1×1 conv
 /// (as Light-Head R-CNN does): RoIAlign and the first FC layer cost scale with it, and they dominate with hundreds of RoIs.
 /// At 16, a batch of 8 with 512 RoIs per image takes about 0.3 s of CPU for forward + backward (0.4 s at 32).</param>
+/// <param name="TwoStageFinestStride">The two-stage detector's pyramid is P2–P3 (4) or P3–P4 (8): at stride 4 the RPN has
+/// anchors close enough to every small object and small RoIs pool from a finer map.</param>
+/// <param name="SingleStageFinestStride">The same for the single-stage detector, whose dense head costs 4× more per level at stride 4.</param>
 public sealed record DetectorOptions(
     int NumClasses, bool UseFpn = true, int BackboneWidth = 24, int FeatureChannels = 64,
-    int RoiSize = 7, int RoiSamplingRatio = 2, int RoiChannels = 16, int BoxHeadHiddenDim = 256, int RetinaStackedConvs = 2);
+    int RoiSize = 7, int RoiSamplingRatio = 2, int RoiChannels = 16, int BoxHeadHiddenDim = 256, int RetinaStackedConvs = 2,
+    int TwoStageFinestStride = 4, int SingleStageFinestStride = 8);
 
 /// <summary>
 /// Faster R-CNN parts: features → RPN (objectness, deltas per anchor) → thinned features → RoI features → box head.
@@ -27,7 +31,7 @@ public sealed class TwoStageDetector : nn.Module
     public TwoStageDetector(DetectorOptions options) : base(nameof(TwoStageDetector))
     {
         Options = options;
-        features = new FeatureExtractor(options.UseFpn, options.BackboneWidth, options.FeatureChannels);
+        features = new FeatureExtractor(options.UseFpn, options.BackboneWidth, options.FeatureChannels, options.TwoStageFinestStride);
         Anchors = AnchorGenerator.ForSmallImages(features.Strides);
         rpn = new RpnHead(options.FeatureChannels, Anchors.AnchorsPerLocation);
         RoIExtractor = new MultiLevelRoIExtractor(features.Strides, options.RoiSize, options.RoiSamplingRatio);
@@ -65,7 +69,7 @@ public sealed class SingleStageDetector : nn.Module<Tensor, (Tensor ClassLogits,
     public SingleStageDetector(DetectorOptions options) : base(nameof(SingleStageDetector))
     {
         Options = options;
-        features = new FeatureExtractor(options.UseFpn, options.BackboneWidth, options.FeatureChannels);
+        features = new FeatureExtractor(options.UseFpn, options.BackboneWidth, options.FeatureChannels, options.SingleStageFinestStride);
         Anchors = AnchorGenerator.ForSmallImages(features.Strides);
         head = new RetinaHead(options.FeatureChannels, options.NumClasses, Anchors.AnchorsPerLocation, options.RetinaStackedConvs);
         RegisterComponents();

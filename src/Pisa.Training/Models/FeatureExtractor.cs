@@ -5,22 +5,27 @@ using static TorchSharp.torch;
 namespace Pisa.Training.Models;
 
 /// <summary>
-/// Backbone plus optional FPN: what the heads read. With the FPN, levels P3 (stride 8) and P4 (stride 16) of
-/// <see cref="OutChannels"/> channels; without it, C4 alone (stride 16) projected by a 1×1 conv to that width.
+/// Backbone plus optional FPN: what the heads read. With the FPN, two pyramid levels of <see cref="OutChannels"/>
+/// channels starting at <c>finestStride</c>: P2 and P3 (strides 4, 8) or P3 and P4 (strides 8, 16); without it, C4
+/// alone (stride 16) projected by a 1×1 conv to that width.
 /// </summary>
 public sealed class FeatureExtractor : nn.Module<Tensor, Tensor[]>
 {
     private readonly SmallBackbone backbone;
     private readonly SmallFpn? fpn;
     private readonly Conv2d? projection;
+    private readonly int firstInput;
 
-    public FeatureExtractor(bool useFpn = true, int backboneWidth = 24, int outChannels = 64) : base(nameof(FeatureExtractor))
+    public FeatureExtractor(bool useFpn = true, int backboneWidth = 24, int outChannels = 64, int finestStride = 8) : base(nameof(FeatureExtractor))
     {
         backbone = new SmallBackbone(backboneWidth);
-        if (useFpn) fpn = new SmallFpn(backbone.Channels[0], backbone.Channels[1], outChannels);
-        else projection = nn.Conv2d(backbone.Channels[1], outChannels, 1);
+        firstInput = Array.IndexOf(SmallBackbone.Strides, finestStride);
+        if (useFpn && (firstInput < 0 || firstInput > SmallBackbone.Strides.Length - 2))
+            throw new ArgumentException($"the pyramid starts at stride 4 or 8, not {finestStride}", nameof(finestStride));
+        if (useFpn) fpn = new SmallFpn(backbone.Channels[firstInput..], outChannels, outputs: 2);
+        else projection = nn.Conv2d(backbone.Channels[^1], outChannels, 1);
         OutChannels = outChannels;
-        Strides = useFpn ? SmallBackbone.Strides : [SmallBackbone.Strides[1]];
+        Strides = useFpn ? SmallBackbone.Strides[firstInput..(firstInput + 2)] : [SmallBackbone.Strides[^1]];
         RegisterComponents();
     }
 
@@ -34,7 +39,7 @@ public sealed class FeatureExtractor : nn.Module<Tensor, Tensor[]>
     {
         using var scope = NewDisposeScope();
         var c = backbone.forward(images);
-        var levels = fpn is not null ? fpn.forward(c) : [projection!.forward(c[1])];
+        var levels = fpn is not null ? fpn.forward(c[firstInput..]) : [projection!.forward(c[^1])];
         foreach (var level in levels) level.MoveToOuterDisposeScope();
         return levels;
     }
