@@ -34,6 +34,13 @@ public class EndToEndTrainingTests
         Assert.All(evaluations, e => Assert.InRange(e.Values.GetValueOrDefault("score_iou_pearson", 0), -1, 1)); // absent when undefined, never NaN
         Assert.StartsWith("step,", File.ReadLines(In("metrics.csv")).First());
 
+        // pisa compare's reading of the folder: the resolved recipe's name, the last evaluation, the wall clock.
+        var summary = RunSummary.Read(result.RunDirectory);
+        Assert.Equal(("faster-rcnn", "default", true), (summary.Recipe, summary.Variant, summary.FiniteLosses));
+        Assert.Equal(evaluations[^1].Values, summary.Validation);
+        Assert.Equal(records[^1].Values[RunLog.WallName], summary.WallSeconds);
+        Assert.True(summary.WallSeconds > 0);
+
         foreach (string plot in new[] { "loss", "loss_rpn_cls", "loss_rpn_bbox", "loss_cls", "loss_bbox", "lr", "map", "precision_recall" })
             Assert.True(File.Exists(Path.Combine(result.RunDirectory, "plots", plot + ".png")), $"plots/{plot}.png");
         Assert.NotEmpty(Directory.GetFiles(In("tensorboard"), "events.out.tfevents*", SearchOption.AllDirectories));
@@ -91,6 +98,22 @@ public class EndToEndTrainingTests
         Assert.Equal(wall.Order(), wall);
         Assert.Equal(File.ReadAllText(Path.Combine(whole.RunDirectory, "detections_val.json")),
             File.ReadAllText(Path.Combine(stopped.RunDirectory, "detections_val.json")));
+    }
+
+    [Fact]
+    public void A_diverging_run_logs_the_non_finite_window_before_it_stops()
+    {
+        using var dir = new TempDirectory();
+        var (recipe, pipeline) = TrainingFixtures.Recipe("retinanet", "train.lr=1e12", "train.warmup_iters=0");
+
+        var error = Assert.Throws<TrainingException>(() => TrainingRuns.Start(recipe, pipeline, TrainingFixtures.DataDescription,
+            TrainingFixtures.Train, TrainingFixtures.Val, TrainingFixtures.Options(), dir.Path));
+
+        Assert.Contains("became", error.Message);
+        string run = Directory.GetDirectories(Path.Combine(dir.Path, "retinanet", "default")).Single();
+        var last = MetricsLog.Read(Path.Combine(run, "metrics.jsonl"))[^1];
+        Assert.Contains(last.Values, v => !double.IsFinite(v.Value));
+        Assert.False(RunSummary.Read(run).FiniteLosses);
     }
 
     [Fact]

@@ -83,11 +83,13 @@ public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipel
         var proposals = ProposalGenerator.Generate(anchors, objectness, rpnDeltas, h, w, new ProposalOptions(PostNmsTopK: rpn.TestProposals));
         var (classLogits, deltas) = model.BoxHead(levels, proposals.Boxes);
 
-        // Class-specific regression: each proposal is compared with each ground truth through the box regressed for that gt's class.
-        long b = proposals.Boxes.shape[0], k = proposals.Boxes.shape[1], g = batch.GtBoxes.shape[1];
-        var deltasPerGt = Boxes.DeltasOfClass(deltas.unsqueeze(2).expand(b, k, g, deltas.shape[^1]), batch.GtLabels.unsqueeze(1).expand(b, k, g));
+        // Class-specific regression: each proposal is compared with each ground truth through the box regressed for that
+        // gt's class (gathered straight from [B, K, C, 4]: no [B, K, G, 4C] copy, which COCO's 80 classes would make large).
+        long b = proposals.Boxes.shape[0], k = proposals.Boxes.shape[1], g = batch.GtBoxes.shape[1], c = categories.Count;
+        var gtClass = batch.GtLabels.clamp(0, c - 1).view(b, 1, g, 1).expand(b, k, g, 4);
+        var deltasPerGt = deltas.reshape(b, k, c, 4).gather(2, gtClass);                                                            // [B, K, G, 4]
         var regressed = BoxOps.ClipToImage(BoxOps.DecodeDeltas(proposals.Boxes.unsqueeze(2), deltasPerGt, BoxOps.RcnnStds), h, w); // [B, K, G, 4]
-        var probabilities = classLogits.softmax(-1)[.., .., ..categories.Count];                                                    // background last
+        var probabilities = classLogits.softmax(-1)[.., .., ..(int)c];                                                              // background last
         scoreIoU.Add(Boxes.AlignedOverlaps(regressed, batch.GtBoxes.unsqueeze(1)), probabilities, proposals.Mask, batch.GtLabels, batch.GtMask);
 
         return DetectionDecoder.FromBoxHead(proposals.Boxes, classLogits, deltas, batch.Transforms, categories, new DecodeOptions(), proposals.Mask);
