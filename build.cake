@@ -1,5 +1,5 @@
 // Pisa.Dsl build script. `dotnet tool restore && dotnet cake` runs the default target, Test.
-// Targets: Restore, Build, Conformance, Test (default; runs Conformance first), Bench, Pack, Demo.
+// Targets: Restore, Build, Conformance, Test (default; runs Conformance first), Bench, Pack, Demo, Compare.
 using System.Xml.Linq;
 
 var target = Argument("target", "Test");
@@ -77,5 +77,36 @@ Task("Demo")
     .Does(() => DotNetRun("./src/Pisa.Cli/Pisa.Cli.csproj",
         new ProcessArgumentBuilder().Append("train").Append("recipes/faster-rcnn.yaml"),
         new DotNetRunSettings { Configuration = "Release" }));
+
+// The recipe comparison: the five shipped recipes trained on builtin:shapes with one seed and one schedule into
+// runs-compare/, then `pisa compare` → docs/results/compare.{md,csv}. Not part of Test: the recipes' own schedule takes
+// about 45 minutes on a 2-core machine. The schedule is set here only, as --set overrides given to every run:
+//   dotnet cake --target=Compare --compare-set="train.epochs=6;train.lr_steps=[4,5]"
+// (';'-separated; empty, the default, keeps each recipe's own train: settings). --compare-data=DIR trains on a COCO
+// folder instead (a few exported images make a quick check of the whole path).
+var compareRecipes = new[] { "faster-rcnn", "libra-faster-rcnn", "pisa-faster-rcnn", "retinanet", "pisa-retinanet" };
+var compareSeed = Argument("compare-seed", 0);
+var compareSet = Argument("compare-set", "");
+var compareData = Argument("compare-data", "builtin:shapes");
+
+Task("Compare")
+    .Does(() =>
+{
+    DotNetBuild("./src/Pisa.Cli/Pisa.Cli.csproj", new DotNetBuildSettings { Configuration = "Release" });
+    var pisa = "./src/Pisa.Cli/bin/Release/net10.0/pisa.dll";
+    var overrides = new[] { $"train.seed={compareSeed}" }.Concat(compareSet.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    var runs = new List<string>();
+    foreach (var recipe in compareRecipes)
+    {
+        var arguments = new ProcessArgumentBuilder().Append("train").Append($"recipes/{recipe}.yaml").Append("--data").AppendQuoted(compareData).Append("--out").Append("runs-compare");
+        foreach (var setting in overrides) arguments.Append("--set").AppendQuoted(setting);
+        DotNetExecute(pisa, arguments);
+        // The run just made: run folders are named by their UTC start time, so the newest sorts last.
+        runs.Add(System.IO.Directory.GetDirectories($"runs-compare/{recipe}/default").OrderBy(d => d, StringComparer.Ordinal).Last());
+    }
+    var compare = new ProcessArgumentBuilder().Append("compare");
+    foreach (var run in runs) compare.AppendQuoted(run);
+    DotNetExecute(pisa, compare.Append("--out").Append("docs/results"));
+});
 
 RunTarget(target);

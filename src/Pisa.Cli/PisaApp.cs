@@ -29,6 +29,7 @@ public static class PisaApp
                 Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
             }));
             config.AddCommand<TrainCommand>("train").WithDescription("Train a recipe (all variants with --variant all), evaluate, write the run folder.");
+            config.AddCommand<CompareCommand>("compare").WithDescription("Tabulate runs side by side (AP…, score-IoU correlation, wall time, finite losses); --out writes Markdown + CSV.");
             config.AddCommand<EvalCommand>("eval").WithDescription("COCO-style bbox evaluation of a run, a checkpoint, or a results file (--gt, --detections).");
             config.AddCommand<CheckCommand>("check").WithDescription("Validate recipes (files or folders); print every diagnostic; exit 1 on any error.");
             config.AddCommand<ExplainCommand>("explain").WithDescription("Print the resolved recipe and its stage graph.");

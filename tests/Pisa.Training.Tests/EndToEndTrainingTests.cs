@@ -30,7 +30,16 @@ public class EndToEndTrainingTests
         var evaluations = records.Where(r => r.Values.ContainsKey("AP50")).ToList();
         Assert.Equal([1.0, 2.0], evaluations.Select(e => e.Values["epoch"]));
         Assert.All(evaluations, e => Assert.InRange(e.Values["AP50"], 0, 1));
+        Assert.All(evaluations, e => Assert.True(e.Values["score_iou_count"] >= 0));
+        Assert.All(evaluations, e => Assert.InRange(e.Values.GetValueOrDefault("score_iou_pearson", 0), -1, 1)); // absent when undefined, never NaN
         Assert.StartsWith("step,", File.ReadLines(In("metrics.csv")).First());
+
+        // pisa compare's reading of the folder: the resolved recipe's name, the last evaluation, the wall clock.
+        var summary = RunSummary.Read(result.RunDirectory);
+        Assert.Equal(("faster-rcnn", "default", true), (summary.Recipe, summary.Variant, summary.FiniteLosses));
+        Assert.Equal(evaluations[^1].Values, summary.Validation);
+        Assert.Equal(records[^1].Values[RunLog.WallName], summary.WallSeconds);
+        Assert.True(summary.WallSeconds > 0);
 
         foreach (string plot in new[] { "loss", "loss_rpn_cls", "loss_rpn_bbox", "loss_cls", "loss_bbox", "lr", "map", "precision_recall" })
             Assert.True(File.Exists(Path.Combine(result.RunDirectory, "plots", plot + ".png")), $"plots/{plot}.png");
@@ -43,6 +52,24 @@ public class EndToEndTrainingTests
         var imageIds = TrainingFixtures.Val.GroundTruth.Images.Select(i => i.Id).ToHashSet();
         Assert.All(detections, d => Assert.Contains(d.ImageId, imageIds));
         Assert.All(detections, d => Assert.InRange(d.CategoryId, 1, 6));
+    }
+
+    [Theory]
+    [InlineData("faster-rcnn")]
+    [InlineData("retinanet")]
+    public void Validation_reports_the_score_iou_correlation_of_both_detector_kinds(string name)
+    {
+        var (recipe, pipeline) = TrainingFixtures.Recipe(name);
+        torch.manual_seed(0);
+        using var runner = DetectorRunner.Create(recipe, pipeline, TrainingFixtures.TinyModel);
+        var result = Validation.Run(runner, TrainingFixtures.Val, 2, 64, torch.CPU);
+
+        var metrics = result.Metrics();
+        Assert.Equal(result.ScoreIoU.Count, metrics["score_iou_count"]);
+        Assert.Equal(result.ScoreIoU.Pearson is not null, metrics.ContainsKey("score_iou_pearson"));
+        Assert.Contains(result.ScoreIoU.Pearson is null ? "score_iou_pearson=n/a" : "score_iou_pearson=", result.Describe());
+        // An untrained RetinaNet regresses (almost) nothing, so its anchors matching a ground truth are positives.
+        if (name == "retinanet") Assert.True(result.ScoreIoU.Count > 0);
     }
 
     [Fact]
@@ -63,10 +90,30 @@ public class EndToEndTrainingTests
         var expected = MetricsLog.Read(Path.Combine(whole.RunDirectory, "metrics.jsonl"));
         var actual = MetricsLog.Read(Path.Combine(stopped.RunDirectory, "metrics.jsonl"));
         Assert.Equal(expected.Select(r => r.Step), actual.Select(r => r.Step));
+        // Everything but the wall clock: wall_s goes on from the checkpoint, so it is only ordered.
+        static IEnumerable<KeyValuePair<string, double>> Logged(MetricsRecord r) => r.Values.Where(v => v.Key != RunLog.WallName).OrderBy(v => v.Key);
         for (int i = 0; i < expected.Count; i++)
-            Assert.Equal(expected[i].Values.OrderBy(v => v.Key), actual[i].Values.OrderBy(v => v.Key));
+            Assert.Equal(Logged(expected[i]), Logged(actual[i]));
+        var wall = actual.Select(r => r.Values[RunLog.WallName]).ToList();
+        Assert.Equal(wall.Order(), wall);
         Assert.Equal(File.ReadAllText(Path.Combine(whole.RunDirectory, "detections_val.json")),
             File.ReadAllText(Path.Combine(stopped.RunDirectory, "detections_val.json")));
+    }
+
+    [Fact]
+    public void A_diverging_run_logs_the_non_finite_window_before_it_stops()
+    {
+        using var dir = new TempDirectory();
+        var (recipe, pipeline) = TrainingFixtures.Recipe("retinanet", "train.lr=1e12", "train.warmup_iters=0");
+
+        var error = Assert.Throws<TrainingException>(() => TrainingRuns.Start(recipe, pipeline, TrainingFixtures.DataDescription,
+            TrainingFixtures.Train, TrainingFixtures.Val, TrainingFixtures.Options(), dir.Path));
+
+        Assert.Contains("became", error.Message);
+        string run = Directory.GetDirectories(Path.Combine(dir.Path, "retinanet", "default")).Single();
+        var last = MetricsLog.Read(Path.Combine(run, "metrics.jsonl"))[^1];
+        Assert.Contains(last.Values, v => !double.IsFinite(v.Value));
+        Assert.False(RunSummary.Read(run).FiniteLosses);
     }
 
     [Fact]

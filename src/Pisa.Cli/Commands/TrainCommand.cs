@@ -174,30 +174,18 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
     private static string Summary(string name, TrainingResult result)
     {
         string state = result.Completed ? "done" : "stopped";
-        string stats = result.Validation is { } v ? " " + string.Join(" ", v.Metrics().Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key}={m.Value:0.0000}"))) : "";
+        string stats = result.Validation is { } v ? " " + v.Describe() : "";
         return string.Create(CultureInfo.InvariantCulture, $"run={name} {state} step={result.Step} wall={result.Elapsed.TotalSeconds:0}s{stats} folder={result.RunDirectory}");
     }
 
-    /// <summary>The variant comparison: printed, and written as CSV, Markdown and a bar chart beside the runs.</summary>
+    /// <summary>The variant comparison (<see cref="RunComparison"/>): printed, and written as CSV, Markdown and a bar chart beside the runs.</summary>
     private static void Compare(string recipeDirectory, IReadOnlyList<(Recipe Recipe, TrainingResult Result)> results)
     {
-        var rows = results.Select(r => (Name: r.Recipe.Variant ?? r.Recipe.Name, Stats: r.Result.Validation?.Evaluation.Stats)).ToList();
-        string F(double? v) => v is double d ? d.ToString("0.0000", CultureInfo.InvariantCulture) : "";
-        var csv = new StringBuilder("variant,AP,AP50,AP75,APs,APm,APl\n");
-        var markdown = new StringBuilder("| variant | AP | AP50 | AP75 | APs | APm | APl |\n|---|---|---|---|---|---|---|\n");
-        var table = new Table().AddColumns("variant", "AP", "AP50", "AP75", "APs", "APm", "APl");
-        foreach (var (name, s) in rows)
-        {
-            string[] cells = [name, F(s?.AP), F(s?.AP50), F(s?.AP75), F(s?.APs), F(s?.APm), F(s?.APl)];
-            csv.AppendLine(string.Join(",", cells));
-            markdown.AppendLine($"| {string.Join(" | ", cells)} |");
-            table.AddRow(cells.Select(Markup.Escape).ToArray());
-        }
-        Directory.CreateDirectory(recipeDirectory);
-        File.WriteAllText(Path.Combine(recipeDirectory, "comparison.csv"), csv.ToString());
-        File.WriteAllText(Path.Combine(recipeDirectory, "comparison.md"), markdown.ToString());
-        Plots.Bars(Path.Combine(recipeDirectory, "comparison.png"), "val AP50 per variant", "AP50", rows.Select(r => (r.Name, r.Stats?.AP50 ?? 0)).ToList());
-        AnsiConsole.Write(table);
+        var runs = results.Select(r => RunSummary.Read(r.Result.RunDirectory)).ToList();
+        RunComparison.Print(runs);
+        RunComparison.Write(runs, recipeDirectory, "comparison");
+        Plots.Bars(Path.Combine(recipeDirectory, "comparison.png"), "val AP50 per variant", "AP50",
+            runs.Select(r => (r.Variant, r.Validation?.GetValueOrDefault("AP50") ?? 0)).ToList());
     }
 }
 

@@ -8,11 +8,18 @@ namespace Pisa.Training.Training;
 /// Everything a run writes while it trains: <c>metrics.jsonl</c> / <c>metrics.csv</c>, TensorBoard event files under
 /// <c>tensorboard/</c>, and the PNG plots (one per loss term, the learning rate, mAP per epoch, the precision–recall
 /// curve of the last evaluation). A resumed run first drops the records after its checkpoint, so a killed run's last
-/// partial window is not logged twice.
+/// partial window is not logged twice. Every record carries <c>wall_s</c>, the run's wall time so far (continued
+/// across resumes); evaluation records carry <c>epoch</c>, loss records do not.
 /// </summary>
 public sealed class RunLog
 {
-    private static readonly string[] EvaluationNames = ["AP", "AP50", "AP75", "APs", "APm", "APl"];
+    /// <summary>The name that marks an evaluation record (its value is the epoch evaluated).</summary>
+    public const string EpochName = "epoch";
+
+    /// <summary>The wall time of the run, in seconds, when a record was written.</summary>
+    public const string WallName = "wall_s";
+
+    private static readonly string[] MapCurves = ["AP", "AP50", "AP75"];
     private readonly RunFolder run;
     private readonly MetricsLog metrics;
     private readonly TorchSharp.Modules.SummaryWriter tensorboard;
@@ -25,16 +32,20 @@ public sealed class RunLog
         tensorboard = TorchSharp.torch.utils.tensorboard.SummaryWriter(run.In("tensorboard"));
     }
 
-    public void Losses(long step, IReadOnlyDictionary<string, double> values)
+    /// <summary>Whether a record of <c>metrics.jsonl</c> is an evaluation (else it is a window of training losses).</summary>
+    public static bool IsEvaluation(MetricsRecord record) => record.Values.ContainsKey(EpochName);
+
+    public void Losses(long step, IReadOnlyDictionary<string, double> values, TimeSpan elapsed)
     {
-        metrics.Append(step, values);
+        metrics.Append(step, new Dictionary<string, double>(values) { [WallName] = elapsed.TotalSeconds });
         foreach (var (name, value) in values) tensorboard.add_scalar($"train/{name}", (float)value, (int)step);
     }
 
-    public void Evaluation(long step, int epoch, ValidationResult result)
+    public void Evaluation(long step, int epoch, ValidationResult result, TimeSpan elapsed)
     {
         var values = result.Metrics();
-        values["epoch"] = epoch;
+        values[EpochName] = epoch;
+        values[WallName] = elapsed.TotalSeconds;
         metrics.Append(step, values);
         foreach (var (name, value) in result.Metrics()) tensorboard.add_scalar($"val/{name}", (float)value, (int)step);
         PlotPrecisionRecall(result.Evaluation);
@@ -44,17 +55,17 @@ public sealed class RunLog
     public void Finish(ValidationResult? last)
     {
         var records = metrics.Records;
-        var trainNames = records.SelectMany(r => r.Values.Keys).Distinct().Where(n => !EvaluationNames.Contains(n) && n != "epoch").ToList();
-        foreach (string name in trainNames)
+        var windows = records.Where(r => !IsEvaluation(r)).ToList();
+        foreach (string name in windows.SelectMany(r => r.Values.Keys).Distinct().Where(n => n != WallName))
         {
-            var points = records.Where(r => r.Values.ContainsKey(name)).ToList();
+            var points = windows.Where(r => r.Values.ContainsKey(name)).ToList();
             Plots.Lines(Path.Combine(run.PlotsDirectory, $"{name}.png"), name, "iteration", name == "lr" ? "learning rate" : "loss",
                 [new Series(name, points.Select(p => (double)p.Step).ToList(), points.Select(p => p.Values[name]).ToList())]);
         }
-        var evaluations = records.Where(r => r.Values.ContainsKey("AP") && r.Values.ContainsKey("epoch")).ToList();
+        var evaluations = records.Where(r => IsEvaluation(r) && r.Values.ContainsKey("AP")).ToList();
         if (evaluations.Count > 0)
             Plots.Lines(Path.Combine(run.PlotsDirectory, "map.png"), "val mAP per epoch", "epoch", "AP",
-                EvaluationNames[..3].Select(n => new Series(n, evaluations.Select(e => e.Values["epoch"]).ToList(), evaluations.Select(e => e.Values[n]).ToList())).ToList());
+                MapCurves.Select(n => new Series(n, evaluations.Select(e => e.Values[EpochName]).ToList(), evaluations.Select(e => e.Values[n]).ToList())).ToList());
         if (last is not null) PlotPrecisionRecall(last.Evaluation);
     }
 

@@ -70,7 +70,8 @@ public sealed class Trainer
         var schedule = new LearningRateSchedule(settings, perEpoch);
         var checkpoints = new CheckpointWriter(run.CheckpointsDirectory, options.KeepCheckpoints);
 
-        long step = resume ? Restore(run, checkpoints, runner.Model, optimizer, generator) : 0;
+        var (step, before) = resume ? Restore(run, checkpoints, runner.Model, optimizer, generator) : (0, TimeSpan.Zero);
+        TimeSpan Elapsed() => before + clock.Elapsed;
         var log = new RunLog(run, resumeAt: resume ? step : null);
         ValidationResult? validation = null;
         var window = new LossWindow();
@@ -92,27 +93,27 @@ public sealed class Trainer
                     double lr = schedule.At(step);
                     step++;
                     if (step % options.LogEvery == 0 || iteration == perEpoch)
-                        Report(log, window, epoch, iteration, perEpoch, step, schedule.TotalIterations, lr, clock.Elapsed);
+                        Report(log, window, epoch, iteration, perEpoch, step, schedule.TotalIterations, lr, Elapsed());
                     if (cancellation.IsCancellationRequested || step == options.MaxIterations)
                     {
-                        if (window.Count > 0) Report(log, window, epoch, iteration, perEpoch, step, schedule.TotalIterations, lr, clock.Elapsed);
-                        Save(checkpoints, runner.Model, optimizer, generator, step);
+                        if (window.Count > 0) Report(log, window, epoch, iteration, perEpoch, step, schedule.TotalIterations, lr, Elapsed());
+                        Save(checkpoints, runner.Model, optimizer, generator, step, Elapsed());
                         log.Finish(validation);
-                        return new TrainingResult(run.Path, false, step, validation, clock.Elapsed);
+                        return new TrainingResult(run.Path, false, step, validation, Elapsed());
                     }
                 }
                 bool last = epoch + 1 == settings.Epochs;
-                if ((epoch + 1) % options.CheckpointEvery == 0 || last) Save(checkpoints, runner.Model, optimizer, generator, step);
+                if ((epoch + 1) % options.CheckpointEvery == 0 || last) Save(checkpoints, runner.Model, optimizer, generator, step, Elapsed());
                 if ((epoch + 1) % options.EvaluateEvery == 0 || last)
                 {
                     validation = Validation.Run(runner, val, settings.Batch, settings.ImageSize, device);
-                    log.Evaluation(step, epoch + 1, validation);
-                    Message?.Invoke($"epoch={epoch + 1} step={step} " + string.Join(" ", validation.Metrics().Select(m => $"{m.Key}={m.Value:0.0000}")));
+                    log.Evaluation(step, epoch + 1, validation, Elapsed());
+                    Message?.Invoke($"epoch={epoch + 1} step={step} {validation.Describe()}");
                 }
             }
             if (validation is not null) CocoJson.WriteDetections(run.In("detections_val.json"), validation.Detections);
             log.Finish(validation);
-            return new TrainingResult(run.Path, true, step, validation, clock.Elapsed);
+            return new TrainingResult(run.Path, true, step, validation, Elapsed());
         }
         finally
         {
@@ -136,31 +137,32 @@ public sealed class Trainer
     private void Report(RunLog log, LossWindow window, int epoch, int iteration, int perEpoch, long step, long totalSteps, double lr, TimeSpan elapsed)
     {
         var means = window.ReadAndReset();
+        means["lr"] = lr;
+        log.Losses(step, means, elapsed); // a diverged window too: the log shows where it went (pisa compare reports it)
         if (means.FirstOrDefault(m => !double.IsFinite(m.Value)) is { Key: not null } bad)
             throw new TrainingException($"{recipe.Name}: {bad.Key} became {bad.Value} at step {step} (epoch {epoch + 1}); lower train.lr or check the data");
-        means["lr"] = lr;
-        log.Losses(step, means);
         Progress?.Invoke(new TrainingProgress(epoch + 1, settings.Epochs, iteration, perEpoch, step, totalSteps, lr, means, elapsed));
     }
 
-    private void Save(CheckpointWriter checkpoints, nn.Module model, OptimizerHelper optimizer, Generator generator, long step)
+    private void Save(CheckpointWriter checkpoints, nn.Module model, OptimizerHelper optimizer, Generator generator, long step, TimeSpan elapsed)
     {
         string path = Path.Combine(checkpoints.Directory, $"step-{step:D8}.ckpt");
-        TrainingState.Capture(step, generator).Write(TrainingState.PathFor(path));
+        TrainingState.Capture(step, generator, elapsed).Write(TrainingState.PathFor(path));
         checkpoints.Save(model, optimizer, step);
         var kept = checkpoints.Checkpoints().Select(c => TrainingState.PathFor(c.Path)).ToHashSet();
         foreach (string state in Directory.EnumerateFiles(checkpoints.Directory, "*.state.json").Where(s => !kept.Contains(s))) File.Delete(state);
         Message?.Invoke($"checkpoint={path}");
     }
 
-    private static long Restore(RunFolder run, CheckpointWriter checkpoints, nn.Module model, OptimizerHelper optimizer, Generator generator)
+    /// <returns>The checkpoint's step and the run's wall time up to it.</returns>
+    private static (long Step, TimeSpan Elapsed) Restore(RunFolder run, CheckpointWriter checkpoints, nn.Module model, OptimizerHelper optimizer, Generator generator)
     {
         string checkpoint = checkpoints.Latest ?? throw new TrainingException($"{run.Path}: no checkpoint to resume from in {checkpoints.Directory}");
         var state = TrainingState.Read(TrainingState.PathFor(checkpoint));
         long step = CheckpointWriter.Load(checkpoint, model, optimizer);
         if (step != state.Step) throw new TrainingException($"{checkpoint}: step {step}, but its resume state says {state.Step}");
         state.Restore(generator);
-        return step;
+        return (step, TimeSpan.FromSeconds(state.ElapsedSeconds));
     }
 
     /// <summary>The batch on <paramref name="device"/>: itself on the CPU, else a copy.</summary>

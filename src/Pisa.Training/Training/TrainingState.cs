@@ -8,14 +8,16 @@ namespace Pisa.Training.Training;
 /// position and the schedule follow from it) and the sampling generator's state. Written beside each checkpoint as
 /// <c>step-N.state.json</c> before the checkpoint itself, whose atomic rename commits both.
 /// </summary>
-public sealed record TrainingState(long Step, string GeneratorState)
+/// <param name="ElapsedSeconds">Wall time of the run up to the checkpoint, so a resumed run's clock goes on from there
+/// (0 in state files written before it was recorded).</param>
+public sealed record TrainingState(long Step, string GeneratorState, double ElapsedSeconds = 0)
 {
     public static string PathFor(string checkpointPath) => Path.ChangeExtension(checkpointPath, ".state.json");
 
-    public static TrainingState Capture(long step, Generator generator)
+    public static TrainingState Capture(long step, Generator generator, TimeSpan elapsed)
     {
         using var state = generator.get_state();
-        return new TrainingState(step, Convert.ToBase64String(state.data<byte>().ToArray()));
+        return new TrainingState(step, Convert.ToBase64String(state.data<byte>().ToArray()), elapsed.TotalSeconds);
     }
 
     public void Restore(Generator generator)

@@ -5,14 +5,30 @@ using static TorchSharp.torch;
 
 namespace Pisa.Training.Training;
 
-/// <summary>The detections of a data set and their COCO evaluation.</summary>
-public sealed record ValidationResult(CocoEvaluation Evaluation, IReadOnlyList<CocoDetection> Detections)
+/// <summary>The detections of a data set, their COCO evaluation and the score–IoU correlation of the candidates behind them.</summary>
+public sealed record ValidationResult(CocoEvaluation Evaluation, IReadOnlyList<CocoDetection> Detections, ScoreIoUCorrelation ScoreIoU)
 {
-    /// <summary>AP, AP50, AP75, APs, APm, APl by name, for the metrics log.</summary>
+    /// <summary>
+    /// AP, AP50, AP75, APs, APm, APl, <c>score_iou_pearson</c> (left out when undefined, so never NaN) and
+    /// <c>score_iou_count</c> (the positives behind it) by name, for the metrics log.
+    /// </summary>
     public Dictionary<string, double> Metrics()
     {
         var s = Evaluation.Stats;
-        return new() { ["AP"] = s.AP, ["AP50"] = s.AP50, ["AP75"] = s.AP75, ["APs"] = s.APs, ["APm"] = s.APm, ["APl"] = s.APl };
+        var metrics = new Dictionary<string, double> { ["AP"] = s.AP, ["AP50"] = s.AP50, ["AP75"] = s.AP75, ["APs"] = s.APs, ["APm"] = s.APm, ["APl"] = s.APl };
+        if (ScoreIoU.Pearson is double pearson) metrics["score_iou_pearson"] = pearson;
+        metrics["score_iou_count"] = ScoreIoU.Count;
+        return metrics;
+    }
+
+    /// <summary>The metrics as <c>name=value</c> pairs for a console line; an undefined correlation reads <c>n/a</c>.</summary>
+    public string Describe()
+    {
+        var pairs = Metrics().Select(m => m.Key == "score_iou_count"
+            ? FormattableString.Invariant($"{m.Key}={m.Value:0}")
+            : FormattableString.Invariant($"{m.Key}={m.Value:0.0000}")).ToList();
+        if (ScoreIoU.Pearson is null) pairs.Insert(pairs.Count - 1, "score_iou_pearson=n/a");
+        return string.Join(" ", pairs);
     }
 }
 
@@ -23,6 +39,7 @@ public static class Validation
     {
         var loader = new DetectionLoader(data, LoaderOptions.ForEvaluation(batchSize, imageSize, imageSize));
         var detections = new List<CocoDetection>();
+        var scoreIoU = new ScoreIoUCorrelation();
         runner.Model.eval();
         try
         {
@@ -32,7 +49,7 @@ public static class Validation
                 {
                     // A device copy (off the CPU) dies with the scope; the CPU batch with the using.
                     using var scope = NewDisposeScope();
-                    detections.AddRange(runner.Detect(Trainer.ToDevice(batch, device), data.Categories));
+                    detections.AddRange(runner.Detect(Trainer.ToDevice(batch, device), data.Categories, scoreIoU));
                 }
             }
         }
@@ -40,6 +57,6 @@ public static class Validation
         {
             runner.Model.train();
         }
-        return new ValidationResult(CocoEvaluator.Evaluate(data.GroundTruth, detections, data.Name, "detections"), detections);
+        return new ValidationResult(CocoEvaluator.Evaluate(data.GroundTruth, detections, data.Name, "detections"), detections, scoreIoU);
     }
 }
