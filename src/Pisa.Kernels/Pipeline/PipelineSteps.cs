@@ -101,13 +101,15 @@ public static class PipelineSteps
     {
         using var scope = NewDisposeScope();
         var rois = sample.Rois[TensorIndex.Colon, TensorIndex.Slice(1)];
+        // One cross entropy serves the loss and ISR-P's normaliser.
+        var crossEntropy = Loss.CrossEntropy(clsScore, sample.Labels);
         var labelWeights = isrP is null ? sample.LabelWeights
             : Reweight.IsrP(clsScore, bboxPred, rois, sample.Labels, sample.LabelWeights, sample.BboxTargets, sample.PosGtIds,
-                sample.NumClasses, isrP, means, stds, compat);
+                sample.NumClasses, isrP, means, stds, compat, classificationLoss: crossEntropy);
         var sampleCount = sample.SampleCount().clamp_min(1);
         var losses = new Dictionary<string, Tensor>
         {
-            ["loss_cls"] = ClassificationLoss(Loss.CrossEntropy(clsScore, sample.Labels), labelWeights),
+            ["loss_cls"] = ClassificationLoss(crossEntropy, labelWeights),
             ["loss_bbox"] = BoxLossOnPositives(bboxPred, sample.Labels, sample.BboxTargets, sample.BboxWeights, boxLoss, sampleCount),
         };
         if (carl is not null)
@@ -137,10 +139,12 @@ public static class PipelineSteps
         var cls = clsScore.reshape(-1, classes);
         var pred = bboxPred.reshape(-1, 4);
         var labelWeights = counted.flatten().to(cls.dtype);
-        if (isrP is not null)
-            labelWeights = Reweight.IsrP(cls, pred, input.Anchors.reshape(-1, 4), labels, labelWeights, targets, gtIds, classes, isrP, means, stds, compat, sigmoid: true);
-        var positives = positive.sum(type: cls.dtype).clamp_min(1);
+        // One focal loss over [B*A, C] serves the loss and ISR-P's normaliser (the reference's ISR-P calls the head's own loss_cls).
         var focal = Loss.SigmoidFocal(cls, labels, focalLoss.Gamma, focalLoss.Alpha).sum(-1);
+        if (isrP is not null)
+            labelWeights = Reweight.IsrP(cls, pred, input.Anchors.reshape(-1, 4), labels, labelWeights, targets, gtIds, classes, isrP, means, stds, compat,
+                sigmoid: true, classificationLoss: focal);
+        var positives = positive.sum(type: cls.dtype).clamp_min(1);
         var losses = new Dictionary<string, Tensor>
         {
             ["loss_cls"] = (focal * labelWeights).sum() / positives,
