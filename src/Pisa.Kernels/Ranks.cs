@@ -103,6 +103,25 @@ public static class Ranks
         return RanksInGroupOrder(groups, shuffled.gather(-1, byGroup)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// <see cref="RandomWithinGroups"/> for a few dense group ids <c>0..groupCount-1</c> (IoU bins): the same shuffle, then each
+    /// item's rank is the number of its group met before it in shuffled order, a cumulative count over <c>[..., N, groupCount]</c>
+    /// instead of a sort.
+    /// </summary>
+    /// <param name="groups">[..., N] int64 in <c>-1..groupCount-1</c>, -1 for items in no group.</param>
+    /// <returns>[..., N] int64 rank inside the group (N outside every group).</returns>
+    public static Tensor RandomWithinFewGroups(Tensor groups, long groupCount, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        long n = groups.shape[^1];
+        var shuffled = Shuffles(groups.shape, generator, groups.device);
+        var groupInOrder = groups.gather(-1, shuffled);
+        var metSoFar = (groupInOrder.unsqueeze(-1) == arange(groupCount, int64, groups.device)).cumsum(-2, ScalarType.Int64);
+        var rankInOrder = metSoFar.gather(-1, groupInOrder.clamp_min(0).unsqueeze(-1)).squeeze(-1).sub_(1);
+        rankInOrder = where(groupInOrder >= 0, rankInOrder, n);
+        return rankInOrder.scatter(-1, shuffled, rankInOrder).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Draws <paramref name="count"/> eligible items per row uniformly without replacement (all of them if fewer).</summary>
     /// <param name="eligible">[B, N] bool.</param>
     /// <param name="count">[B] int64.</param>

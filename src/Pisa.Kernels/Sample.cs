@@ -164,15 +164,14 @@ public static class Sample
         float floor = settings.FloorThr > 0 ? (float)settings.FloorThr : 0f;
         var maxIou = where(candidateMask, iou, zeros_like(iou)).amax([1], keepdim: true);
         var width = (maxIou - floor) / bins;
-        var bin = full_like(iou, -1L, ScalarType.Int64);
-        for (int i = 0; i < bins; i++) // over the (constant, few) bins, not over data
-        {
-            var start = width * i + floor;
-            var end = width * (i + 1) + floor;
-            bin = where(balancedSet & (iou >= start) & (iou < end), full_like(bin, (long)i), bin);
-        }
+        // All edges at once, [B, bins + 1]: edge i = width * i + floor, the same float32 products and sums as one at a time.
+        var edges = width * arange(bins + 1, iou.dtype, iou.device) + floor;
+        // Edges never decrease, so the bin of an IoU inside [edge 0, edge bins) is the number of lower edges it reaches, minus 1.
+        var lowerEdgesReached = (iou.unsqueeze(-1) >= edges[.., ..bins].unsqueeze(1)).sum(-1, type: ScalarType.Int64);
+        var inRange = balancedSet & (iou >= edges[.., ..1]) & (iou < edges[.., bins..]);
+        var bin = where(inRange, lowerEdgesReached - 1, -1L);
         var perBin = (balancedBudget / bins).unsqueeze(-1);
-        return (bin >= 0) & (Ranks.RandomWithinGroups(bin, generator) < perBin);
+        return (bin >= 0) & (Ranks.RandomWithinFewGroups(bin, bins, generator) < perBin);
     }
 
     /// <summary>OHEM: the <paramref name="budget"/> eligible candidates with the highest loss (ties to the lower index).</summary>
