@@ -110,10 +110,11 @@ public static class Boxes
     public static Tensor EncodeDeltaXywh(Tensor proposals, Tensor gt, double[]? means = null, double[]? stds = null)
     {
         using var scope = NewDisposeScope();
-        var (pxy, pwh) = CentreSize(proposals);
-        var (gxy, gwh) = CentreSize(gt);
-        var deltas = cat([(gxy - pxy) / pwh, (gwh / pwh).log()], -1);
-        return ((deltas - Row(means ?? DefaultMeans, deltas)) / Row(stds ?? DefaultStds, deltas)).MoveToOuterDisposeScope();
+        var (pxy, pwh) = CentreSize(Planes(proposals));
+        var (gxy, gwh) = CentreSize(Planes(gt));
+        var deltas = cat([(gxy - pxy) / pwh, (gwh / pwh).log()]);
+        var normalised = (deltas - Column(means ?? DefaultMeans, deltas)) / Column(stds ?? DefaultStds, deltas);
+        return FromPlanes(normalised).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -128,21 +129,21 @@ public static class Boxes
         Tensor? maxShape = null, double whRatioClip = DefaultWhRatioClip)
     {
         using var scope = NewDisposeScope();
-        var d = deltas * Row(stds ?? DefaultStds, deltas) + Row(means ?? DefaultMeans, deltas);
+        var d = Planes(deltas);
+        d = d * Column(stds ?? DefaultStds, d) + Column(means ?? DefaultMeans, d);
         double maxRatio = Math.Abs(Math.Log(whRatioClip));
-        // x and y side by side ([..., 2] pairs): each step is one op for both coordinates.
-        var (pxy, pwh) = CentreSize(rois);
-        var gxy = pxy + pwh * Pair(d, 0);
-        var halfWh = pwh * Pair(d, 2).clamp(-maxRatio, maxRatio).exp() * 0.5;
+        var (pxy, pwh) = CentreSize(Planes(rois));
+        var gxy = pxy + pwh * d[..2];
+        var halfWh = pwh * d[2..].clamp(-maxRatio, maxRatio).exp() * 0.5;
         var lo = gxy - halfWh;
         var hi = gxy + halfWh;
         if (maxShape is not null)
         {
             var zero = zeros_like(lo);
-            var wh = maxShape.flip([-1]).to(lo.dtype); // (h, w) -> (w, h)
+            var wh = SizePlanes(maxShape.to(lo.dtype), lo.dim() - 1);
             (lo, hi) = (minimum(maximum(lo, zero), wh), minimum(maximum(hi, zero), wh));
         }
-        return cat([lo, hi], -1).MoveToOuterDisposeScope();
+        return FromPlanes(cat([lo, hi])).MoveToOuterDisposeScope();
     }
 
     /// <summary>The 4 deltas of each row's own class from a class-specific regression output (class-agnostic passes through).</summary>
@@ -179,19 +180,41 @@ public static class Boxes
         return new(planes[0], planes[1], planes[2], planes[3]);
     }
 
-    /// <summary>Centre <c>(x, y)</c> and size <c>(w, h)</c> as [..., 2] pairs; the centre is the corners' mean, as the reference coder computes it.</summary>
-    private static (Tensor Xy, Tensor Wh) CentreSize(Tensor boxes)
+    /// <summary>
+    /// Boxes (or deltas) <c>[..., 4]</c> as four contiguous planes <c>[4, ...]</c> (one copy): the coding then runs every step
+    /// unit-stride on the (x, y) or (w, h) planes of all boxes at once, instead of on every fourth float.
+    /// </summary>
+    private static Tensor Planes(Tensor boxes) => boxes.movedim([-1], [0]).contiguous();
+
+    /// <summary>Image sizes <c>[..., 2]</c> (h, w) as (w, h) planes <c>[2, 1.., ...]</c> that broadcast the way the sizes' leading
+    /// dimensions broadcast against <paramref name="boxDims"/> box dimensions.</summary>
+    private static Tensor SizePlanes(Tensor maxShape, long boxDims)
     {
-        Tensor lo = Pair(boxes, 0), hi = Pair(boxes, 2);
-        return ((lo + hi) * 0.5, hi - lo);
+        var lead = maxShape.shape[..^1];
+        long[] shape = [2, .. Enumerable.Repeat(1L, (int)Math.Max(0, boxDims - lead.Length)), .. lead];
+        return maxShape.flip([-1]).movedim([-1], [0]).reshape(shape);
     }
 
-    /// <summary>Columns <c>start, start + 1</c> of the last dimension (a view).</summary>
-    private static Tensor Pair(Tensor t, long start) => t[TensorIndex.Ellipsis, TensorIndex.Slice(start, start + 2)];
+    /// <summary>Planes <c>[4, ...]</c> back to contiguous boxes <c>[..., 4]</c>.</summary>
+    private static Tensor FromPlanes(Tensor planes) => planes.movedim([0], [-1]).contiguous();
+
+    /// <summary>Centre <c>(x, y)</c> and size <c>(w, h)</c> planes <c>[2, ...]</c> of corner planes; the centre is the corners'
+    /// mean, as the reference coder computes it.</summary>
+    private static (Tensor Xy, Tensor Wh) CentreSize(Tensor planes)
+    {
+        Tensor lo = planes[..2], hi = planes[2..];
+        return ((lo + hi) * 0.5, hi - lo);
+    }
 
     /// <summary>x1, y1, x2, y2 of broadcastable boxes.</summary>
     private readonly record struct Corners4(Tensor X1, Tensor Y1, Tensor X2, Tensor Y2);
 
-    /// <summary>A 4-vector of constants on <paramref name="like"/>'s device and dtype, broadcasting over the last dimension.</summary>
-    private static Tensor Row(double[] values, Tensor like) => tensor(values, like.dtype, like.device);
+    /// <summary>A 4-vector of constants on <paramref name="planes"/>' device and dtype, one per plane of <c>[4, ...]</c>.</summary>
+    private static Tensor Column(double[] values, Tensor planes)
+    {
+        var shape = new long[planes.dim()];
+        Array.Fill(shape, 1L);
+        shape[0] = values.Length;
+        return tensor(values, planes.dtype, planes.device).view(shape);
+    }
 }
