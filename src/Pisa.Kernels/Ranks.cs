@@ -31,7 +31,7 @@ public static class Ranks
         var startsRun = ones_like(sortedGroups, dtype: ScalarType.Bool);
         if (n > 1)
             startsRun[TensorIndex.Ellipsis, TensorIndex.Slice(1)] = sortedGroups[TensorIndex.Ellipsis, TensorIndex.Slice(1)] != sortedGroups[TensorIndex.Ellipsis, TensorIndex.Slice(null, -1)];
-        var runStart = where(startsRun, positions, zeros_like(positions)).cummax(-1).values;
+        var runStart = where(startsRun, positions, 0L).cummax(-1).values;
         return (positions - runStart).MoveToOuterDisposeScope();
     }
 

@@ -51,10 +51,10 @@ public static class Reweight
 
         var m = maxPerClass.to(float32);
         var weights = labelWeights * ((m - rank.to(float32)) / m.clamp_min(1));
-        weights = (settings.Bias + (1 - settings.Bias) * weights).pow(settings.K);
+        weights = BiasedPower(weights, settings.Bias, settings.K);
 
         var loss = classificationLoss?.detach() ?? ClassificationLoss(clsScore.detach(), labels, sigmoid);
-        var positiveLoss = where(positive, loss, zeros_like(loss));
+        var positiveLoss = where(positive, loss, 0f);
         var ratio = Sample.SafeRatio((positiveLoss * labelWeights).sum(), (positiveLoss * weights).sum());
         return where(positive, weights * ratio, labelWeights).MoveToOuterDisposeScope();
     }
@@ -92,7 +92,7 @@ public static class Reweight
         var gtClass = labels.clamp(0, numClasses - 1).unsqueeze(-1);
         // A sigmoid is per element: take each row's gt-class logit first, so the work (and its gradient) is O(N), not O(N C).
         var gtClassScore = (sigmoid ? clsScore.gather(-1, gtClass).sigmoid() : clsScore.softmax(-1).gather(-1, gtClass)).squeeze(-1);
-        var c = (settings.Bias + (1 - settings.Bias) * gtClassScore).pow(settings.K) * positive.to(gtClassScore.dtype);
+        var c = BiasedPower(gtClassScore, settings.Bias, settings.K) * positive.to(gtClassScore.dtype);
         var numPositives = positive.sum(type: gtClassScore.dtype);
         return (c * (numPositives / c.sum().clamp_min(1e-12))).MoveToOuterDisposeScope();
     }
@@ -118,14 +118,17 @@ public static class Reweight
         else
         {
             long b = gtInds.shape[0];
-            var imageMax = where(positive, local, full_like(local, -1L)).amax([1]);
+            var imageMax = where(positive, local, -1L).amax([1]);
             var images = arange(b, int64, gtInds.device);
-            var lastWithPositives = where(imageMax >= 0, images, full_like(images, -1L)).cummax(0).values;
+            var lastWithPositives = where(imageMax >= 0, images, -1L).cummax(0).values;
             var previous = cat([full(1, -1L, int64, gtInds.device), lastWithPositives[TensorIndex.Slice(0, -1)]]);
-            offset = where(previous >= 0, imageMax.gather(0, previous.clamp_min(0)) + 1, zeros_like(previous));
+            offset = where(previous >= 0, imageMax.gather(0, previous.clamp_min(0)) + 1, 0L);
         }
-        return where(positive, local + offset.unsqueeze(-1), full_like(local, -1L)).MoveToOuterDisposeScope();
+        return where(positive, local + offset.unsqueeze(-1), -1L).MoveToOuterDisposeScope();
     }
+
+    /// <summary><c>(bias + (1 - bias) w)^k</c>, PISA's weight shaping (bias 0 skips the identity affine step).</summary>
+    public static Tensor BiasedPower(Tensor w, double bias, double k) => (bias == 0 ? w : bias + (1 - bias) * w).pow(k);
 
     /// <summary>Per-row classification loss: softmax cross entropy, or the sigmoid focal loss summed over classes.</summary>
     /// <returns>[N].</returns>

@@ -214,25 +214,28 @@ public static class Sample
         var hlrRank = Rank.ScoreHlr(groups, maxScore, valid, compat);
 
         var numValid = Ranks.Count(valid);
-        var expected = minimum(Ranks.Count(negatives), budget);
+        var numNegatives = Ranks.Count(negatives);
+        var expected = minimum(numNegatives, budget);
         var numHlr = minimum(numValid, expected);
-        var hlrPick = valid & (hlrRank < numHlr.unsqueeze(-1));
-        var randomRank = Ranks.Random(negatives & ~valid, generator);
-        var randomPick = (negatives & ~valid) & (randomRank < (expected - numHlr).unsqueeze(-1));
+        var numHlrColumn = numHlr.unsqueeze(-1);
+        var hlrPick = valid & (hlrRank < numHlrColumn);
+        var invalidNegatives = negatives & ~valid;
+        var randomRank = Ranks.Random(invalidNegatives, generator);
+        var randomPick = invalidNegatives & (randomRank < (expected - numHlr).unsqueeze(-1));
         var selected = hlrPick | randomPick;
-        var order = where(hlrPick, hlrRank, where(randomPick, randomRank + numHlr.unsqueeze(-1), full_like(hlrRank, n)));
+        var order = where(hlrPick, hlrRank, where(randomPick, randomRank + numHlrColumn, n));
 
         var upperBound = maximum(expected, numValid).to(float32).unsqueeze(-1);
-        var smallestHlrWeight = (upperBound - (numHlr - 1).to(float32).unsqueeze(-1)) / upperBound;
-        var weight = where(hlrPick, (upperBound - hlrRank.to(float32)) / upperBound, smallestHlrWeight.expand_as(maxScore));
-        weight = (settings.Bias + (1 - settings.Bias) * weight).pow(settings.K);
+        var smallestHlrWeight = (upperBound - (numHlrColumn - 1).to(float32)) / upperBound;
+        var weight = where(hlrPick, (upperBound - hlrRank.to(float32)) / upperBound, smallestHlrWeight);
+        weight = Reweight.BiasedPower(weight, settings.Bias, settings.K);
         var backgroundLoss = (-logProbabilities[TensorIndex.Ellipsis, classes]).to(float32);
-        var chosenLoss = where(selected, backgroundLoss, zeros_like(backgroundLoss));
+        var chosenLoss = where(selected, backgroundLoss, 0f);
         var ratio = SafeRatio(chosenLoss.sum(-1), (chosenLoss * weight).sum(-1));
         weight = weight * ratio.unsqueeze(-1);
         // Without a valid negative the reference keeps weight 1 and a plain random choice.
-        weight = where(selected & (numValid > 0).unsqueeze(-1), weight, ones_like(weight));
-        var hasWeights = Ranks.Count(negatives) > 0;
+        weight = where(selected & (numValid > 0).unsqueeze(-1), weight, 1f);
+        var hasWeights = numNegatives > 0;
         return new ScoreHlrSample(selected.MoveToOuterDisposeScope(), order.MoveToOuterDisposeScope(),
             weight.MoveToOuterDisposeScope(), hasWeights.MoveToOuterDisposeScope());
     }
@@ -241,6 +244,6 @@ public static class Sample
     internal static Tensor SafeRatio(Tensor num, Tensor den)
     {
         var nonZero = den != 0;
-        return where(nonZero, num / where(nonZero, den, ones_like(den)), ones_like(den));
+        return where(nonZero, num / where(nonZero, den, 1f), 1f);
     }
 }

@@ -69,7 +69,7 @@ public static class PipelineSteps
         var boxes = candidates.Boxes.gather(1, order.unsqueeze(-1).expand(-1, -1, 4));
         var placeholder = tensor(new float[] { 0, 0, 1, 1 }, boxes.dtype, boxes.device);
         boxes = where(valid.unsqueeze(-1), boxes, placeholder);
-        var labels = where(isPositive, candidates.Assigned.Labels.gather(1, order), full_like(gtInds, (long)input.NumClasses));
+        var labels = where(isPositive, candidates.Assigned.Labels.gather(1, order), (long)input.NumClasses);
 
         var labelWeights = valid.to(boxes.dtype);
         if (negativeWeights is not null)
@@ -80,9 +80,9 @@ public static class PipelineSteps
         }
 
         var matchedGt = input.GtBoxes.to(boxes.dtype).gather(1, (gtInds - 1).clamp_min(0).unsqueeze(-1).expand(-1, -1, 4));
-        var targets = where(isPositive.unsqueeze(-1), Boxes.EncodeDeltaXywh(boxes, matchedGt, means, stds), zeros_like(boxes));
+        var targets = where(isPositive.unsqueeze(-1), Boxes.EncodeDeltaXywh(boxes, matchedGt, means, stds), 0f);
         var bboxWeights = isPositive.unsqueeze(-1).expand(-1, -1, 4).to(boxes.dtype);
-        var gtIds = Reweight.BatchGtIds(where(isPositive, gtInds, zeros_like(gtInds)), input.GtMask.sum(1, type: ScalarType.Int64), compat);
+        var gtIds = Reweight.BatchGtIds(where(isPositive, gtInds, 0L), input.GtMask.sum(1, type: ScalarType.Int64), compat);
 
         return new TwoStageSample(
             ToRois(boxes).MoveToOuterDisposeScope(), valid.flatten().MoveToOuterDisposeScope(), labels.flatten().MoveToOuterDisposeScope(),
