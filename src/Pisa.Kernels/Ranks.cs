@@ -129,7 +129,11 @@ public static class Ranks
     public static Tensor PickRandom(Tensor eligible, Tensor count, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        return (eligible & (Random(eligible, generator) < count.unsqueeze(-1))).MoveToOuterDisposeScope();
+        // Random's shuffle and count, kept as a mask: the first `count` eligible items met in shuffled order.
+        var order = Shuffles(eligible.shape, generator, eligible.device);
+        var eligibleInOrder = eligible.gather(-1, order);
+        var pickedInOrder = (eligibleInOrder.cumsum(-1, ScalarType.Int64) <= count.unsqueeze(-1)).logical_and_(eligibleInOrder);
+        return pickedInOrder.scatter(-1, order, pickedInOrder).MoveToOuterDisposeScope();
     }
 
     /// <summary>The sorting permutation along the last dimension, ties kept in index order.</summary>
