@@ -66,8 +66,9 @@ public static class Boxes
     {
         var inter = IntersectionOf(a, b);
         var areaA = AreaOf(a);
-        // In place on the full-size temporaries: each pass over a [.., N, M] matrix allocates nothing new.
-        var denominator = mode == OverlapMode.IoU ? (areaA + AreaOf(b)).sub_(inter).clamp_min_(OverlapEps) : areaA.clamp_min(OverlapEps);
+        // In place on the full-size temporaries, each freed as soon as it is used: a [.., N, M] pass allocates nothing new,
+        // and at most three matrices are alive at once (the peak memory of large batches).
+        using var denominator = mode == OverlapMode.IoU ? (areaA + AreaOf(b)).sub_(inter).clamp_min_(OverlapEps) : areaA.clamp_min(OverlapEps);
         return inter.div_(denominator);
     }
 
@@ -83,9 +84,17 @@ public static class Boxes
 
     private static Tensor IntersectionOf(Corners4 a, Corners4 b)
     {
-        var w = minimum(a.X2, b.X2).sub_(maximum(a.X1, b.X1)).clamp_min_(0);
-        var h = minimum(a.Y2, b.Y2).sub_(maximum(a.Y1, b.Y1)).clamp_min_(0);
+        var w = Overlap(a.X1, a.X2, b.X1, b.X2);
+        using var h = Overlap(a.Y1, a.Y2, b.Y1, b.Y2);
         return w.mul_(h);
+    }
+
+    /// <summary>Length of the overlap of the intervals <c>[lo1, hi1]</c> and <c>[lo2, hi2]</c> (0 when they do not meet).</summary>
+    private static Tensor Overlap(Tensor lo1, Tensor hi1, Tensor lo2, Tensor hi2)
+    {
+        var length = minimum(hi1, hi2);
+        using (var start = maximum(lo1, lo2)) length.sub_(start);
+        return length.clamp_min_(0);
     }
 
     /// <summary>Generalised IoU of aligned boxes: IoU minus the share of the enclosing box covered by neither.</summary>
