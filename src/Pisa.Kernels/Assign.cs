@@ -34,7 +34,7 @@ public static class Assign
         if (g == 0) return NoGts(overlaps, candidateMask);
         // Padding gts overlap -1 so they never win a max (one broadcast fill of the [B, G, N] matrix); padding candidates
         // are masked after the reduction, on [B, N]: max IoU -1 is neither negative nor positive, so they stay ignored.
-        var masked = overlaps.masked_fill(~gtMask.unsqueeze(-1), -1.0);
+        var masked = where(gtMask.unsqueeze(-1), overlaps, -1.0);
 
         // torch.max returns the first maximal index: a tie goes to the lower gt, as the reference's argmax.
         var (maxOverlaps, argmaxGt) = masked.max(1);

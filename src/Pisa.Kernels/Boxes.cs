@@ -30,32 +30,46 @@ public static class Boxes
     public static Tensor Area(Tensor boxes)
     {
         using var scope = NewDisposeScope();
-        var (x1, y1, x2, y2) = Corners(boxes);
-        return ((x2 - x1) * (y2 - y1)).MoveToOuterDisposeScope();
+        return AreaOf(Corners(boxes)).MoveToOuterDisposeScope();
     }
+
+    private static Tensor AreaOf(Corners4 c) => (c.X2 - c.X1) * (c.Y2 - c.Y1);
 
     /// <summary>Pairwise overlaps of every box of <paramref name="a"/> with every box of <paramref name="b"/>.</summary>
     /// <param name="a">[..., N, 4].</param>
     /// <param name="b">[..., M, 4].</param>
     /// <returns>[..., N, M].</returns>
-    public static Tensor Overlaps(Tensor a, Tensor b, OverlapMode mode = OverlapMode.IoU) =>
-        OverlapsOf(a.unsqueeze(-2), b.unsqueeze(-3), mode);
+    public static Tensor Overlaps(Tensor a, Tensor b, OverlapMode mode = OverlapMode.IoU)
+    {
+        using var scope = NewDisposeScope();
+        // Contiguous corner planes: every pass over the [.., N, M] matrix then reads unit-stride rows (vectorised) instead
+        // of every fourth float of the boxes.
+        var (ax1, ay1, ax2, ay2) = CornerPlanes(a);
+        var (bx1, by1, bx2, by2) = CornerPlanes(b);
+        var rows = new Corners4(ax1.unsqueeze(-1), ay1.unsqueeze(-1), ax2.unsqueeze(-1), ay2.unsqueeze(-1));
+        var columns = new Corners4(bx1.unsqueeze(-2), by1.unsqueeze(-2), bx2.unsqueeze(-2), by2.unsqueeze(-2));
+        return OverlapsOf(rows, columns, mode).MoveToOuterDisposeScope();
+    }
 
     /// <summary>Overlap of each box of <paramref name="a"/> with the box at the same index of <paramref name="b"/>.</summary>
     /// <param name="a">[..., N, 4].</param>
     /// <param name="b">[..., N, 4].</param>
     /// <returns>[..., N].</returns>
-    public static Tensor AlignedOverlaps(Tensor a, Tensor b, OverlapMode mode = OverlapMode.IoU) => OverlapsOf(a, b, mode);
-
-    /// <summary>Overlaps of broadcastable box tensors; the union (or area) is clamped at <see cref="OverlapEps"/>.</summary>
-    private static Tensor OverlapsOf(Tensor a, Tensor b, OverlapMode mode)
+    public static Tensor AlignedOverlaps(Tensor a, Tensor b, OverlapMode mode = OverlapMode.IoU)
     {
         using var scope = NewDisposeScope();
-        var inter = Intersection(a, b);
-        var areaA = Area(a);
-        // In place on the full-size temporaries: each pass over a [.., N, M] matrix allocates nothing new.
-        var denominator = mode == OverlapMode.IoU ? (areaA + Area(b)).sub_(inter).clamp_min_(OverlapEps) : areaA.clamp_min(OverlapEps);
-        return inter.div_(denominator).MoveToOuterDisposeScope();
+        return OverlapsOf(CornerPlanes(a), CornerPlanes(b), mode).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Overlaps of broadcastable corners; the union (or area) is clamped at <see cref="OverlapEps"/>.</summary>
+    private static Tensor OverlapsOf(Corners4 a, Corners4 b, OverlapMode mode)
+    {
+        var inter = IntersectionOf(a, b);
+        var areaA = AreaOf(a);
+        // In place on the full-size temporaries, each freed as soon as it is used: a [.., N, M] pass allocates nothing new,
+        // and at most three matrices are alive at once (the peak memory of large batches).
+        using var denominator = mode == OverlapMode.IoU ? (areaA + AreaOf(b)).sub_(inter).clamp_min_(OverlapEps) : areaA.clamp_min(OverlapEps);
+        return inter.div_(denominator);
     }
 
     /// <summary>Intersection area of broadcastable boxes (0 when they do not meet).</summary>
@@ -65,11 +79,22 @@ public static class Boxes
     public static Tensor Intersection(Tensor a, Tensor b)
     {
         using var scope = NewDisposeScope();
-        var (ax1, ay1, ax2, ay2) = Corners(a);
-        var (bx1, by1, bx2, by2) = Corners(b);
-        var w = minimum(ax2, bx2).sub_(maximum(ax1, bx1)).clamp_min_(0);
-        var h = minimum(ay2, by2).sub_(maximum(ay1, by1)).clamp_min_(0);
-        return w.mul_(h).MoveToOuterDisposeScope();
+        return IntersectionOf(Corners(a), Corners(b)).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor IntersectionOf(Corners4 a, Corners4 b)
+    {
+        var w = Overlap(a.X1, a.X2, b.X1, b.X2);
+        using var h = Overlap(a.Y1, a.Y2, b.Y1, b.Y2);
+        return w.mul_(h);
+    }
+
+    /// <summary>Length of the overlap of the intervals <c>[lo1, hi1]</c> and <c>[lo2, hi2]</c> (0 when they do not meet).</summary>
+    private static Tensor Overlap(Tensor lo1, Tensor hi1, Tensor lo2, Tensor hi2)
+    {
+        var length = minimum(hi1, hi2);
+        using (var start = maximum(lo1, lo2)) length.sub_(start);
+        return length.clamp_min_(0);
     }
 
     /// <summary>Generalised IoU of aligned boxes: IoU minus the share of the enclosing box covered by neither.</summary>
@@ -94,10 +119,11 @@ public static class Boxes
     public static Tensor EncodeDeltaXywh(Tensor proposals, Tensor gt, double[]? means = null, double[]? stds = null)
     {
         using var scope = NewDisposeScope();
-        var (px, py, pw, ph) = CentreSize(proposals);
-        var (gx, gy, gw, gh) = CentreSize(gt);
-        var deltas = stack([(gx - px) / pw, (gy - py) / ph, (gw / pw).log(), (gh / ph).log()], -1);
-        return ((deltas - Row(means ?? DefaultMeans, deltas)) / Row(stds ?? DefaultStds, deltas)).MoveToOuterDisposeScope();
+        var (pxy, pwh) = CentreSize(Planes(proposals));
+        var (gxy, gwh) = CentreSize(Planes(gt));
+        var deltas = cat([(gxy - pxy) / pwh, (gwh / pwh).log()]);
+        var normalised = (deltas - Column(means ?? DefaultMeans, deltas)) / Column(stds ?? DefaultStds, deltas);
+        return FromPlanes(normalised).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -112,26 +138,21 @@ public static class Boxes
         Tensor? maxShape = null, double whRatioClip = DefaultWhRatioClip)
     {
         using var scope = NewDisposeScope();
-        var d = deltas * Row(stds ?? DefaultStds, deltas) + Row(means ?? DefaultMeans, deltas);
+        var d = Planes(deltas);
+        d = d * Column(stds ?? DefaultStds, d) + Column(means ?? DefaultMeans, d);
         double maxRatio = Math.Abs(Math.Log(whRatioClip));
-        var (px, py, pw, ph) = CentreSize(rois);
-        var gx = px + pw * d[TensorIndex.Ellipsis, 0];
-        var gy = py + ph * d[TensorIndex.Ellipsis, 1];
-        var gw = pw * d[TensorIndex.Ellipsis, 2].clamp(-maxRatio, maxRatio).exp();
-        var gh = ph * d[TensorIndex.Ellipsis, 3].clamp(-maxRatio, maxRatio).exp();
-        var x1 = gx - gw * 0.5;
-        var y1 = gy - gh * 0.5;
-        var x2 = gx + gw * 0.5;
-        var y2 = gy + gh * 0.5;
+        var (pxy, pwh) = CentreSize(Planes(rois));
+        var gxy = pxy + pwh * d[..2];
+        var halfWh = pwh * d[2..].clamp(-maxRatio, maxRatio).exp() * 0.5;
+        var lo = gxy - halfWh;
+        var hi = gxy + halfWh;
         if (maxShape is not null)
         {
-            var zero = zeros_like(x1);
-            var h = maxShape[TensorIndex.Ellipsis, 0].to(x1.dtype);
-            var w = maxShape[TensorIndex.Ellipsis, 1].to(x1.dtype);
-            (x1, x2) = (minimum(maximum(x1, zero), w.expand_as(x1)), minimum(maximum(x2, zero), w.expand_as(x2)));
-            (y1, y2) = (minimum(maximum(y1, zero), h.expand_as(y1)), minimum(maximum(y2, zero), h.expand_as(y2)));
+            var zero = zeros_like(lo);
+            var wh = SizePlanes(maxShape.to(lo.dtype), lo.dim() - 1);
+            (lo, hi) = (minimum(maximum(lo, zero), wh), minimum(maximum(hi, zero), wh));
         }
-        return stack([x1, y1, x2, y2], -1).MoveToOuterDisposeScope();
+        return FromPlanes(cat([lo, hi])).MoveToOuterDisposeScope();
     }
 
     /// <summary>The 4 deltas of each row's own class from a class-specific regression output (class-agnostic passes through).</summary>
@@ -157,16 +178,52 @@ public static class Boxes
         return perClass.gather(-2, index).squeeze(-2).MoveToOuterDisposeScope();
     }
 
-    private static (Tensor X1, Tensor Y1, Tensor X2, Tensor Y2) Corners(Tensor boxes) =>
-        (boxes[TensorIndex.Ellipsis, 0], boxes[TensorIndex.Ellipsis, 1], boxes[TensorIndex.Ellipsis, 2], boxes[TensorIndex.Ellipsis, 3]);
+    /// <summary>The four corners of boxes, as views.</summary>
+    private static Corners4 Corners(Tensor boxes) =>
+        new(boxes[TensorIndex.Ellipsis, 0], boxes[TensorIndex.Ellipsis, 1], boxes[TensorIndex.Ellipsis, 2], boxes[TensorIndex.Ellipsis, 3]);
 
-    /// <summary>Centre and size; the centre is the corners' mean, as the reference coder computes it.</summary>
-    private static (Tensor X, Tensor Y, Tensor W, Tensor H) CentreSize(Tensor boxes)
+    /// <summary>The four corners of boxes as contiguous planes (one copy of the boxes), so element-wise passes run unit-stride.</summary>
+    private static Corners4 CornerPlanes(Tensor boxes)
     {
-        var (x1, y1, x2, y2) = Corners(boxes);
-        return ((x1 + x2) * 0.5, (y1 + y2) * 0.5, x2 - x1, y2 - y1);
+        var planes = boxes.movedim([-1], [0]).contiguous();
+        return new(planes[0], planes[1], planes[2], planes[3]);
     }
 
-    /// <summary>A 4-vector of constants on <paramref name="like"/>'s device and dtype, broadcasting over the last dimension.</summary>
-    private static Tensor Row(double[] values, Tensor like) => tensor(values, like.dtype, like.device);
+    /// <summary>
+    /// Boxes (or deltas) <c>[..., 4]</c> as four contiguous planes <c>[4, ...]</c> (one copy): the coding then runs every step
+    /// unit-stride on the (x, y) or (w, h) planes of all boxes at once, instead of on every fourth float.
+    /// </summary>
+    private static Tensor Planes(Tensor boxes) => boxes.movedim([-1], [0]).contiguous();
+
+    /// <summary>Image sizes <c>[..., 2]</c> (h, w) as (w, h) planes <c>[2, 1.., ...]</c> that broadcast the way the sizes' leading
+    /// dimensions broadcast against <paramref name="boxDims"/> box dimensions.</summary>
+    private static Tensor SizePlanes(Tensor maxShape, long boxDims)
+    {
+        var lead = maxShape.shape[..^1];
+        long[] shape = [2, .. Enumerable.Repeat(1L, (int)Math.Max(0, boxDims - lead.Length)), .. lead];
+        return maxShape.flip([-1]).movedim([-1], [0]).reshape(shape);
+    }
+
+    /// <summary>Planes <c>[4, ...]</c> back to contiguous boxes <c>[..., 4]</c>.</summary>
+    private static Tensor FromPlanes(Tensor planes) => planes.movedim([0], [-1]).contiguous();
+
+    /// <summary>Centre <c>(x, y)</c> and size <c>(w, h)</c> planes <c>[2, ...]</c> of corner planes; the centre is the corners'
+    /// mean, as the reference coder computes it.</summary>
+    private static (Tensor Xy, Tensor Wh) CentreSize(Tensor planes)
+    {
+        Tensor lo = planes[..2], hi = planes[2..];
+        return ((lo + hi) * 0.5, hi - lo);
+    }
+
+    /// <summary>x1, y1, x2, y2 of broadcastable boxes.</summary>
+    private readonly record struct Corners4(Tensor X1, Tensor Y1, Tensor X2, Tensor Y2);
+
+    /// <summary>A 4-vector of constants on <paramref name="planes"/>' device and dtype, one per plane of <c>[4, ...]</c>.</summary>
+    private static Tensor Column(double[] values, Tensor planes)
+    {
+        var shape = new long[planes.dim()];
+        Array.Fill(shape, 1L);
+        shape[0] = values.Length;
+        return tensor(values, planes.dtype, planes.device).view(shape);
+    }
 }

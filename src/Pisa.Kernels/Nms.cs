@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -32,7 +34,7 @@ public static class Nms
     public static NmsMatchResult Match(Tensor boxes, Tensor scores, Tensor valid, double iouThr)
     {
         using var scope = NewDisposeScope();
-        var host = HostImages.Copy(boxes, scores, valid);
+        using var host = HostImages.Copy(boxes, scores, valid);
         long b = boxes.shape[0], n = boxes.shape[1];
         var group = new long[b * n];
         var position = new long[b * n];
@@ -59,7 +61,7 @@ public static class Nms
     public static Tensor KeepMask(Tensor boxes, Tensor scores, Tensor valid, double iouThr)
     {
         using var scope = NewDisposeScope();
-        var host = HostImages.Copy(boxes, scores, valid);
+        using var host = HostImages.Copy(boxes, scores, valid);
         long b = boxes.shape[0], n = boxes.shape[1];
         var kept = new bool[b * n];
         for (int i = 0; i < b; i++)
@@ -100,8 +102,9 @@ public static class Nms
         return Greedy(boxes + offsets.unsqueeze(-1), scores, iouThr).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The host copy of a padded batch: each image's valid mask, scores and corners, taken in one transfer.</summary>
-    private sealed class HostImages
+    /// <summary>The host copy of a padded batch: each image's valid mask, scores and corners, taken in one transfer into a
+    /// pooled buffer (returned on <see cref="Dispose"/>).</summary>
+    private sealed class HostImages : IDisposable
     {
         private readonly double[] _data;
         private readonly long _images, _slots;
@@ -114,26 +117,32 @@ public static class Nms
         {
             using var scope = NewDisposeScope();
             var packed = cat([valid.to(float64).flatten(), scores.to(float64).flatten(), boxes.to(float32).to(float64).flatten()]);
-            double[] host = packed.cpu().data<double>().ToArray(); // documented host transfer: once per call
+            var host = ArrayPool<double>.Shared.Rent((int)packed.numel());
+            // A span copy of the storage: TensorAccessor's ToArray / CopyTo go element by element, ~15x slower.
+            MemoryMarshal.Cast<byte, double>(packed.cpu().bytes).CopyTo(host); // documented host transfer: once per call
             return new HostImages(host, boxes.shape[0], boxes.shape[1]);
         }
+
+        public void Dispose() => ArrayPool<double>.Shared.Return(_data);
 
         /// <summary>Image <paramref name="i"/>'s valid slots by descending score, ties to the lower index, NaN first (as torch sorts).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public int[] ScoreOrder(int i)
         {
             long maskStart = i * _slots, scoreStart = _images * _slots + i * _slots;
-            var slots = new List<int>();
+            int count = 0;
             for (int j = 0; j < _slots; j++)
-                if (_data[maskStart + j] != 0) slots.Add(j);
-            int[] order = [.. slots];
-            var data = _data;
-            Array.Sort(order, (p, q) =>
+                if (_data[maskStart + j] != 0) count++;
+            var keys = new double[count];
+            var order = new int[count];
+            for (int j = 0, k = 0; j < _slots; j++)
             {
-                double a = data[scoreStart + p], c = data[scoreStart + q];
-                int byScore = double.IsNaN(a) || double.IsNaN(c) ? double.IsNaN(c).CompareTo(double.IsNaN(a)) : c.CompareTo(a);
-                return byScore != 0 ? byScore : p.CompareTo(q);
-            });
+                if (_data[maskStart + j] == 0) continue;
+                (keys[k], order[k]) = (-_data[scoreStart + j], j);
+                k++;
+            }
+            // Ascending -score puts NaN first, as torch's descending sort does; the stable sort keeps ties in slot order.
+            StableSortByKey(keys, order);
             return order;
         }
 
@@ -147,6 +156,44 @@ public static class Nms
             return corners;
         }
     }
+
+    /// <summary>
+    /// Sorts <paramref name="items"/> by ascending <paramref name="keys"/> (NaN first), keeping equal keys in their order: a
+    /// bottom-up merge sort. Hand-written rather than <c>Array.Sort(keys, items)</c> (unstable, and a generic instantiation
+    /// that runs unoptimised tier-0 code for a benchmark's or a training run's first steps).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StableSortByKey(double[] keys, int[] items)
+    {
+        int n = keys.Length;
+        var (keyBuffer, itemBuffer) = (new double[n], new int[n]);
+        var (fromKeys, fromItems, toKeys, toItems) = (keys, items, keyBuffer, itemBuffer);
+        for (int width = 1; width < n; width *= 2)
+        {
+            for (int start = 0; start < n; start += 2 * width)
+            {
+                int middle = Math.Min(start + width, n), end = Math.Min(start + 2 * width, n);
+                int left = start, right = middle;
+                for (int k = start; k < end; k++)
+                {
+                    // The right run's head goes first only when strictly before the left's: that keeps the sort stable.
+                    bool takeRight = left == middle || (right < end && Before(fromKeys[right], fromKeys[left]));
+                    int from = takeRight ? right++ : left++;
+                    (toKeys[k], toItems[k]) = (fromKeys[from], fromItems[from]);
+                }
+            }
+            (fromKeys, fromItems, toKeys, toItems) = (toKeys, toItems, fromKeys, fromItems);
+        }
+        if (fromKeys != keys)
+        {
+            Array.Copy(fromKeys, keys, n);
+            Array.Copy(fromItems, items, n);
+        }
+    }
+
+    /// <summary>Strictly before in ascending order with NaN first (equal keys and two NaNs are not).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Before(double a, double b) => double.IsNaN(a) ? !double.IsNaN(b) : a < b;
 
     /// <summary>
     /// The greedy walk over one image's score-sorted valid boxes: an unsuppressed box opens a group and takes every later
@@ -173,7 +220,8 @@ public static class Nms
         var taken = new bool[n];
         var seenBy = new int[n];
         Array.Fill(seenBy, -1);
-        var members = new List<int>();
+        var members = new int[n];
+        int memberCount = 0;
         long groups = 0;
         int opener;
 
@@ -187,7 +235,7 @@ public static class Nms
             float h = MathF.Max(0f, MathF.Min(y2[opener], y2[j]) - MathF.Max(y1[opener], y1[j]));
             float inter = w * h;
             float iou = inter / (area[opener] + area[j] - inter); // NaN for two zero-area boxes: never compares true
-            if (inclusive ? iou >= threshold : iou > threshold) members.Add(j);
+            if (inclusive ? iou >= threshold : iou > threshold) members[memberCount++] = j;
         }
 
         for (opener = 0; opener < n; opener++)
@@ -198,7 +246,7 @@ public static class Nms
             group[opener] = g;
             if (!position.IsEmpty) position[opener] = 0;
 
-            members.Clear();
+            memberCount = 0;
             if (grid.IsLarge(opener))
             {
                 for (int j = opener + 1; j < n; j++) Consider(j);
@@ -211,14 +259,31 @@ public static class Nms
                         foreach (int j in grid.OpenBoxesIn(x, y, taken)) Consider(j);
                 foreach (int j in grid.OpenLarge(taken)) Consider(j);
             }
-            members.Sort(); // score order
+            SortAscending(members.AsSpan(0, memberCount)); // score order
             long next = 1;
-            foreach (int j in members)
+            foreach (int j in members.AsSpan(0, memberCount))
             {
                 taken[j] = true;
                 group[j] = g;
                 if (!position.IsEmpty) position[j] = next++;
             }
+        }
+    }
+
+    /// <summary>Sorts a group's members: an insertion sort for the usual handful, <c>Span.Sort</c> for a large group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SortAscending(Span<int> values)
+    {
+        if (values.Length > 32)
+        {
+            values.Sort();
+            return;
+        }
+        for (int i = 1; i < values.Length; i++)
+        {
+            int value = values[i], k = i - 1;
+            for (; k >= 0 && values[k] > value; k--) values[k + 1] = values[k];
+            values[k + 1] = value;
         }
     }
 
@@ -321,6 +386,7 @@ public static class Nms
         /// The untaken boxes registered in a cell, in score order. Taken boxes leave the cell for good (a taken box never
         /// groups again, and every box before the current opener is taken), so later openers scan only what is still open.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public ReadOnlySpan<int> OpenBoxesIn(int x, int y, bool[] taken)
         {
             int cell = y * _columns + x, start = _cellStart[cell];
@@ -329,6 +395,7 @@ public static class Nms
         }
 
         /// <summary>The untaken boxes outside the grid, everybody's neighbours.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public ReadOnlySpan<int> OpenLarge(bool[] taken)
         {
             _largeEnd = DropTaken(_large, 0, _largeEnd, taken);
@@ -348,15 +415,45 @@ public static class Nms
         private static bool Finite(ReadOnlySpan<float> corners, int i) =>
             float.IsFinite(corners[i * 4]) && float.IsFinite(corners[i * 4 + 1]) && float.IsFinite(corners[i * 4 + 2]) && float.IsFinite(corners[i * 4 + 3]);
 
-        /// <summary>The median of up to 255 evenly spaced samples: a cell size needs no exact median.</summary>
+        /// <summary>The median of up to 255 evenly spaced samples (a cell size needs no exact median): the middle element of
+        /// their ascending order, NaN first.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static float Median(float[] values)
         {
             int step = Math.Max(1, values.Length / 255);
             var sample = new float[(values.Length + step - 1) / step];
             for (int i = 0; i < sample.Length; i++) sample[i] = values[i * step];
-            Array.Sort(sample);
-            float m = sample[sample.Length / 2];
+            int nans = 0;
+            for (int i = 0; i < sample.Length; i++)
+                if (float.IsNaN(sample[i])) (sample[nans], sample[i]) = (sample[i], sample[nans++]);
+            int middle = sample.Length / 2;
+            float m = middle < nans ? float.NaN : Select(sample.AsSpan(nans), middle - nans);
             return float.IsFinite(m) ? m : 1f;
+        }
+
+        /// <summary>The k-th smallest of NaN-free values (quickselect: linear, unlike sorting them; reorders the span).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static float Select(Span<float> values, int k)
+        {
+            int lo = 0, hi = values.Length - 1;
+            while (lo < hi)
+            {
+                float pivot = values[(lo + hi) >>> 1];
+                int i = lo, j = hi;
+                while (i <= j)
+                {
+                    while (values[i] < pivot) i++;
+                    while (values[j] > pivot) j--;
+                    if (i > j) break;
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+                if (k <= j) hi = j;
+                else if (k >= i) lo = i;
+                else break;
+            }
+            return values[k];
         }
 
         private int Column(float x) => float.IsFinite(x) ? Math.Clamp((int)((x - _minX) / _cellWidth), 0, _columns - 1) : 0;

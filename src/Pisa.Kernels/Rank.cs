@@ -23,21 +23,20 @@ public static class Rank
     public static IoUHlrRanks IoUHlr(Tensor ious, Tensor gtIds, Tensor labels, Tensor positive, long numClasses, Compat compat)
     {
         using var scope = NewDisposeScope();
-        var none = full_like(labels, -1L);
-        var classOf = where(positive, labels, none);
-        var perClass = zeros(numClasses + 1, int64, labels.device).scatter_add(0, where(positive, labels, full_like(labels, numClasses)), positive.to(int64));
+        var classOf = where(positive, labels, -1L);
+        var perClass = zeros(numClasses + 1, int64, labels.device).scatter_add(0, where(positive, labels, numClasses), positive.to(int64));
         var maxPerClass = perClass[TensorIndex.Slice(0, numClasses)].amax([0]);
 
         // A gt belongs to one class, but gt ids may repeat across classes (quirk Q3): group by (class, gt).
         var gtSpan = gtIds.amax([0]).clamp_min(0) + 1;
-        var gtGroup = where(positive, labels * gtSpan + gtIds, none);
+        var gtGroup = where(positive, labels * gtSpan + gtIds, -1L);
         var iou32 = ious.to(float32);
         var localRank = Ranks.WithinGroups(gtGroup, -iou32);
 
         var rank = compat == Compat.Mmdet
             ? RankByClassThenKey(classOf, -(iou32 + (maxPerClass - localRank).to(float32)), numClasses)
             : Ranks.WithinGroups(classOf, localRank, -iou32);
-        rank = where(positive, rank, none);
+        rank = where(positive, rank, -1L);
         return new IoUHlrRanks(rank.MoveToOuterDisposeScope(), maxPerClass.MoveToOuterDisposeScope());
     }
 
@@ -83,7 +82,7 @@ public static class Rank
             var numValid = Ranks.Count(valid).unsqueeze(-1);
             var importance = (numValid - groups.PositionInGroup).to(float32) + score32;
             // One group (the valid boxes): a single stable sort, the invalid ones last.
-            var key = (-importance).masked_fill(~valid, float.PositiveInfinity);
+            var key = where(valid, -importance, float.PositiveInfinity);
             return Ranks.Inverse(Ranks.StableArgsort(key)).MoveToOuterDisposeScope();
         }
         // Lexicographic: position in group first, then score (descending); invalid boxes form no group and come last.

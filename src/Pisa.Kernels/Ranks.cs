@@ -31,7 +31,7 @@ public static class Ranks
         var startsRun = ones_like(sortedGroups, dtype: ScalarType.Bool);
         if (n > 1)
             startsRun[TensorIndex.Ellipsis, TensorIndex.Slice(1)] = sortedGroups[TensorIndex.Ellipsis, TensorIndex.Slice(1)] != sortedGroups[TensorIndex.Ellipsis, TensorIndex.Slice(null, -1)];
-        var runStart = where(startsRun, positions, zeros_like(positions)).cummax(-1).values;
+        var runStart = where(startsRun, positions, 0L).cummax(-1).values;
         return (positions - runStart).MoveToOuterDisposeScope();
     }
 
@@ -103,6 +103,25 @@ public static class Ranks
         return RanksInGroupOrder(groups, shuffled.gather(-1, byGroup)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// <see cref="RandomWithinGroups"/> for a few dense group ids <c>0..groupCount-1</c> (IoU bins): the same shuffle, then each
+    /// item's rank is the number of its group met before it in shuffled order, a cumulative count over <c>[..., N, groupCount]</c>
+    /// instead of a sort.
+    /// </summary>
+    /// <param name="groups">[..., N] int64 in <c>-1..groupCount-1</c>, -1 for items in no group.</param>
+    /// <returns>[..., N] int64 rank inside the group (N outside every group).</returns>
+    public static Tensor RandomWithinFewGroups(Tensor groups, long groupCount, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        long n = groups.shape[^1];
+        var shuffled = Shuffles(groups.shape, generator, groups.device);
+        var groupInOrder = groups.gather(-1, shuffled);
+        var metSoFar = (groupInOrder.unsqueeze(-1) == arange(groupCount, int64, groups.device)).cumsum(-2, ScalarType.Int64);
+        var rankInOrder = metSoFar.gather(-1, groupInOrder.clamp_min(0).unsqueeze(-1)).squeeze(-1).sub_(1);
+        rankInOrder = where(groupInOrder >= 0, rankInOrder, n);
+        return rankInOrder.scatter(-1, shuffled, rankInOrder).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Draws <paramref name="count"/> eligible items per row uniformly without replacement (all of them if fewer).</summary>
     /// <param name="eligible">[B, N] bool.</param>
     /// <param name="count">[B] int64.</param>
@@ -110,7 +129,11 @@ public static class Ranks
     public static Tensor PickRandom(Tensor eligible, Tensor count, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        return (eligible & (Random(eligible, generator) < count.unsqueeze(-1))).MoveToOuterDisposeScope();
+        // Random's shuffle and count, kept as a mask: the first `count` eligible items met in shuffled order.
+        var order = Shuffles(eligible.shape, generator, eligible.device);
+        var eligibleInOrder = eligible.gather(-1, order);
+        var pickedInOrder = (eligibleInOrder.cumsum(-1, ScalarType.Int64) <= count.unsqueeze(-1)).logical_and_(eligibleInOrder);
+        return pickedInOrder.scatter(-1, order, pickedInOrder).MoveToOuterDisposeScope();
     }
 
     /// <summary>The sorting permutation along the last dimension, ties kept in index order.</summary>

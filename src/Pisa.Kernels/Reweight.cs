@@ -33,9 +33,12 @@ public static class Reweight
     /// <param name="labelWeights">[N].</param>
     /// <param name="bboxTargets">[N, 4] target deltas.</param>
     /// <param name="gtIds">[N] int64 batch-unique gt id of each positive.</param>
+    /// <param name="classificationLoss">[N] the head's unreduced per-row classification loss when the caller has it already (its
+    /// value is used, detached): saves a second pass over <c>[N, C]</c>. Null: <see cref="ClassificationLoss"/> of the scores.</param>
     /// <returns>[N] the new label weights.</returns>
     public static Tensor IsrP(Tensor clsScore, Tensor bboxPred, Tensor rois, Tensor labels, Tensor labelWeights, Tensor bboxTargets,
-        Tensor gtIds, long numClasses, ReweightSettings settings, double[]? means, double[]? stds, Compat compat, bool sigmoid = false)
+        Tensor gtIds, long numClasses, ReweightSettings settings, double[]? means, double[]? stds, Compat compat, bool sigmoid = false,
+        Tensor? classificationLoss = null)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -48,10 +51,10 @@ public static class Reweight
 
         var m = maxPerClass.to(float32);
         var weights = labelWeights * ((m - rank.to(float32)) / m.clamp_min(1));
-        weights = (settings.Bias + (1 - settings.Bias) * weights).pow(settings.K);
+        weights = BiasedPower(weights, settings.Bias, settings.K);
 
-        var loss = ClassificationLoss(clsScore.detach(), labels, sigmoid);
-        var positiveLoss = where(positive, loss, zeros_like(loss));
+        var loss = classificationLoss?.detach() ?? ClassificationLoss(clsScore.detach(), labels, sigmoid);
+        var positiveLoss = where(positive, loss, 0f);
         var ratio = Sample.SafeRatio((positiveLoss * labelWeights).sum(), (positiveLoss * weights).sum());
         return where(positive, weights * ratio, labelWeights).MoveToOuterDisposeScope();
     }
@@ -86,9 +89,10 @@ public static class Reweight
     {
         using var scope = NewDisposeScope();
         var positive = (labels >= 0) & (labels < numClasses);
-        var probabilities = sigmoid ? clsScore.sigmoid() : clsScore.softmax(-1);
-        var gtClassScore = probabilities.gather(-1, labels.clamp(0, numClasses - 1).unsqueeze(-1)).squeeze(-1);
-        var c = (settings.Bias + (1 - settings.Bias) * gtClassScore).pow(settings.K) * positive.to(gtClassScore.dtype);
+        var gtClass = labels.clamp(0, numClasses - 1).unsqueeze(-1);
+        // A sigmoid is per element: take each row's gt-class logit first, so the work (and its gradient) is O(N), not O(N C).
+        var gtClassScore = (sigmoid ? clsScore.gather(-1, gtClass).sigmoid() : clsScore.softmax(-1).gather(-1, gtClass)).squeeze(-1);
+        var c = BiasedPower(gtClassScore, settings.Bias, settings.K) * positive.to(gtClassScore.dtype);
         var numPositives = positive.sum(type: gtClassScore.dtype);
         return (c * (numPositives / c.sum().clamp_min(1e-12))).MoveToOuterDisposeScope();
     }
@@ -114,14 +118,17 @@ public static class Reweight
         else
         {
             long b = gtInds.shape[0];
-            var imageMax = where(positive, local, full_like(local, -1L)).amax([1]);
+            var imageMax = where(positive, local, -1L).amax([1]);
             var images = arange(b, int64, gtInds.device);
-            var lastWithPositives = where(imageMax >= 0, images, full_like(images, -1L)).cummax(0).values;
+            var lastWithPositives = where(imageMax >= 0, images, -1L).cummax(0).values;
             var previous = cat([full(1, -1L, int64, gtInds.device), lastWithPositives[TensorIndex.Slice(0, -1)]]);
-            offset = where(previous >= 0, imageMax.gather(0, previous.clamp_min(0)) + 1, zeros_like(previous));
+            offset = where(previous >= 0, imageMax.gather(0, previous.clamp_min(0)) + 1, 0L);
         }
-        return where(positive, local + offset.unsqueeze(-1), full_like(local, -1L)).MoveToOuterDisposeScope();
+        return where(positive, local + offset.unsqueeze(-1), -1L).MoveToOuterDisposeScope();
     }
+
+    /// <summary><c>(bias + (1 - bias) w)^k</c>, PISA's weight shaping (bias 0 skips the identity affine step).</summary>
+    public static Tensor BiasedPower(Tensor w, double bias, double k) => (bias == 0 ? w : bias + (1 - bias) * w).pow(k);
 
     /// <summary>Per-row classification loss: softmax cross entropy, or the sigmoid focal loss summed over classes.</summary>
     /// <returns>[N].</returns>

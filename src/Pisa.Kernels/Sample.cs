@@ -164,15 +164,14 @@ public static class Sample
         float floor = settings.FloorThr > 0 ? (float)settings.FloorThr : 0f;
         var maxIou = where(candidateMask, iou, zeros_like(iou)).amax([1], keepdim: true);
         var width = (maxIou - floor) / bins;
-        var bin = full_like(iou, -1L, ScalarType.Int64);
-        for (int i = 0; i < bins; i++) // over the (constant, few) bins, not over data
-        {
-            var start = width * i + floor;
-            var end = width * (i + 1) + floor;
-            bin = where(balancedSet & (iou >= start) & (iou < end), full_like(bin, (long)i), bin);
-        }
+        // All edges at once, [B, bins + 1]: edge i = width * i + floor, the same float32 products and sums as one at a time.
+        var edges = width * arange(bins + 1, iou.dtype, iou.device) + floor;
+        // Edges never decrease, so the bin of an IoU inside [edge 0, edge bins) is the number of lower edges it reaches, minus 1.
+        var lowerEdgesReached = (iou.unsqueeze(-1) >= edges[.., ..bins].unsqueeze(1)).sum(-1, type: ScalarType.Int64);
+        var inRange = balancedSet & (iou >= edges[.., ..1]) & (iou < edges[.., bins..]);
+        var bin = where(inRange, lowerEdgesReached - 1, -1L);
         var perBin = (balancedBudget / bins).unsqueeze(-1);
-        return (bin >= 0) & (Ranks.RandomWithinGroups(bin, generator) < perBin);
+        return (bin >= 0) & (Ranks.RandomWithinFewGroups(bin, bins, generator) < perBin);
     }
 
     /// <summary>OHEM: the <paramref name="budget"/> eligible candidates with the highest loss (ties to the lower index).</summary>
@@ -215,25 +214,28 @@ public static class Sample
         var hlrRank = Rank.ScoreHlr(groups, maxScore, valid, compat);
 
         var numValid = Ranks.Count(valid);
-        var expected = minimum(Ranks.Count(negatives), budget);
+        var numNegatives = Ranks.Count(negatives);
+        var expected = minimum(numNegatives, budget);
         var numHlr = minimum(numValid, expected);
-        var hlrPick = valid & (hlrRank < numHlr.unsqueeze(-1));
-        var randomRank = Ranks.Random(negatives & ~valid, generator);
-        var randomPick = (negatives & ~valid) & (randomRank < (expected - numHlr).unsqueeze(-1));
+        var numHlrColumn = numHlr.unsqueeze(-1);
+        var hlrPick = valid & (hlrRank < numHlrColumn);
+        var invalidNegatives = negatives & ~valid;
+        var randomRank = Ranks.Random(invalidNegatives, generator);
+        var randomPick = invalidNegatives & (randomRank < (expected - numHlr).unsqueeze(-1));
         var selected = hlrPick | randomPick;
-        var order = where(hlrPick, hlrRank, where(randomPick, randomRank + numHlr.unsqueeze(-1), full_like(hlrRank, n)));
+        var order = where(hlrPick, hlrRank, where(randomPick, randomRank + numHlrColumn, n));
 
         var upperBound = maximum(expected, numValid).to(float32).unsqueeze(-1);
-        var smallestHlrWeight = (upperBound - (numHlr - 1).to(float32).unsqueeze(-1)) / upperBound;
-        var weight = where(hlrPick, (upperBound - hlrRank.to(float32)) / upperBound, smallestHlrWeight.expand_as(maxScore));
-        weight = (settings.Bias + (1 - settings.Bias) * weight).pow(settings.K);
+        var smallestHlrWeight = (upperBound - (numHlrColumn - 1).to(float32)) / upperBound;
+        var weight = where(hlrPick, (upperBound - hlrRank.to(float32)) / upperBound, smallestHlrWeight);
+        weight = Reweight.BiasedPower(weight, settings.Bias, settings.K);
         var backgroundLoss = (-logProbabilities[TensorIndex.Ellipsis, classes]).to(float32);
-        var chosenLoss = where(selected, backgroundLoss, zeros_like(backgroundLoss));
+        var chosenLoss = where(selected, backgroundLoss, 0f);
         var ratio = SafeRatio(chosenLoss.sum(-1), (chosenLoss * weight).sum(-1));
         weight = weight * ratio.unsqueeze(-1);
         // Without a valid negative the reference keeps weight 1 and a plain random choice.
-        weight = where(selected & (numValid > 0).unsqueeze(-1), weight, ones_like(weight));
-        var hasWeights = Ranks.Count(negatives) > 0;
+        weight = where(selected & (numValid > 0).unsqueeze(-1), weight, 1f);
+        var hasWeights = numNegatives > 0;
         return new ScoreHlrSample(selected.MoveToOuterDisposeScope(), order.MoveToOuterDisposeScope(),
             weight.MoveToOuterDisposeScope(), hasWeights.MoveToOuterDisposeScope());
     }
@@ -242,6 +244,6 @@ public static class Sample
     internal static Tensor SafeRatio(Tensor num, Tensor den)
     {
         var nonZero = den != 0;
-        return where(nonZero, num / where(nonZero, den, ones_like(den)), ones_like(den));
+        return where(nonZero, num / where(nonZero, den, 1f), 1f);
     }
 }

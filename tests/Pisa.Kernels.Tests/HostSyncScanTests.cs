@@ -41,5 +41,6 @@ public partial class HostSyncScanTests
     [InlineData("var y = t.cpu();")]
     [InlineData("var z = t.data<long>().ToArray();")]
     [InlineData("float s = t.ToSingle();")]
+    [InlineData("var span = t.bytes;")]
     public void The_scan_recognises_a_sync(string line) => Assert.Matches(HostSync(), line);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Pisa.Compilation;
 using Pisa.Kernels.Pipeline;
 using Pisa.Recipes;
@@ -15,7 +14,8 @@ public static class RecipeBench
 {
     public sealed record Result(string Pipeline, bool FromCache, double CompileMs, double StepMs, IReadOnlyDictionary<string, float> Losses);
 
-    public static Result Run(Recipe recipe, Recipe selected, int steps = 15)
+    /// <param name="cpuClock">time with the calling thread's CPU clock (see <see cref="StageClock"/>) instead of wall time.</param>
+    public static Result Run(Recipe recipe, Recipe selected, bool cpuClock = false, int steps = 15)
     {
         var compiled = RuntimePipelines.Default.Compile(recipe);
         var pipeline = compiled.Select(selected).Create();
@@ -25,8 +25,8 @@ public static class RecipeBench
         {
             var (ms, values) = pipeline switch
             {
-                ISamplePipeline twoStage => TwoStageStep(twoStage),
-                ISingleStagePipeline singleStage => SingleStageStep(singleStage),
+                ISamplePipeline twoStage => TwoStageStep(twoStage, cpuClock),
+                ISingleStagePipeline singleStage => SingleStageStep(singleStage, cpuClock),
                 _ => throw new InvalidOperationException($"{pipeline.GetType()} is neither pipeline kind"),
             };
             if (i >= 2) times.Add(ms);
@@ -35,18 +35,18 @@ public static class RecipeBench
         return new Result(selected.TypeName, compiled.FromCache, compiled.Elapsed.TotalMilliseconds, GeneratorBench.Median(times), losses);
     }
 
-    private static (double, IReadOnlyDictionary<string, float>) TwoStageStep(ISamplePipeline pipeline)
+    private static (double, IReadOnlyDictionary<string, float>) TwoStageStep(ISamplePipeline pipeline, bool cpuClock)
     {
         var (input, head) = GeneratorBench.StepWorkload();
         using var scope = NewDisposeScope();
-        var clock = Stopwatch.StartNew();
+        var clock = new StageClock(cpuClock);
         var sample = pipeline.Sample(input, head, new Generator(7));
         var (cls, pred) = head.Probe(sample.Rois);
         var losses = pipeline.Loss(sample, cls, pred).ToDictionary(l => l.Key, l => l.Value.ToSingle());
-        return (clock.Elapsed.TotalMilliseconds, losses);
+        return (clock.Ms, losses);
     }
 
-    private static (double, IReadOnlyDictionary<string, float>) SingleStageStep(ISingleStagePipeline pipeline, int images = 2, int anchors = 20000, int gts = 15, int classes = 80)
+    private static (double, IReadOnlyDictionary<string, float>) SingleStageStep(ISingleStagePipeline pipeline, bool cpuClock, int images = 2, int anchors = 20000, int gts = 15, int classes = 80)
     {
         using var scope = NewDisposeScope();
         var g = new Generator(3);
@@ -59,8 +59,8 @@ public static class RecipeBench
             randint(classes, [images, gts], generator: g, dtype: ScalarType.Int64), ones(images, gts, ScalarType.Bool), classes);
         var cls = randn(images, anchors, classes, generator: g) - 4;
         var pred = randn(images, anchors, 4, generator: g) * 0.1;
-        var clock = Stopwatch.StartNew();
+        var clock = new StageClock(cpuClock);
         var losses = pipeline.Loss(input, cls, pred).ToDictionary(l => l.Key, l => l.Value.ToSingle());
-        return (clock.Elapsed.TotalMilliseconds, losses);
+        return (clock.Ms, losses);
     }
 }

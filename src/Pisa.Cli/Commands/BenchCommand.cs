@@ -67,13 +67,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
             if (threads < 1) throw new PisaUserException("pisa bench: --threads must be at least 1");
             set_num_threads(threads);
         }
-        bool cpuClock = settings.Clock switch
-        {
-            "wall" => false,
-            "cpu" when StageClock.CpuAvailable => true,
-            "cpu" => throw new PisaUserException("pisa bench: --clock cpu needs Linux"),
-            var other => throw new PisaUserException($"pisa bench: --clock is '{other}', not wall or cpu"),
-        };
+        bool cpuClock = CpuClock(settings);
         string workloadFile = settings.Workload ?? DefaultWorkload();
         if (!File.Exists(workloadFile)) throw new PisaUserException($"pisa bench: workload file not found: {workloadFile}");
 
@@ -137,8 +131,9 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         if (settings.Threads is int threads) set_num_threads(threads);
         var loaded = RecipeCommandSupport.Load(settings.Recipe, settings.Set);
         var selected = RecipeCommandSupport.Select(loaded, settings.Variant);
-        var r = RecipeBench.Run(loaded.Recipe!, selected);
-        Console.WriteLine(F($"pisa bench recipe: {r.Pipeline} compiled at run time in {r.CompileMs:0} ms{(r.FromCache ? " (from the cache)" : "")}; one step, median of 15: {r.StepMs:0.00} ms"));
+        var r = RecipeBench.Run(loaded.Recipe!, selected, CpuClock(settings));
+        Console.WriteLine(F($"pisa bench recipe: libtorch threads {get_num_threads()}, {settings.Clock} clock"));
+        Console.WriteLine(F($"{r.Pipeline} compiled at run time in {r.CompileMs:0} ms{(r.FromCache ? " (from the cache)" : "")}; one step, median of 15: {r.StepMs:0.00} ms"));
         Console.WriteLine("losses of the last step: " + string.Join(", ", r.Losses.Select(l => F($"{l.Key}={l.Value:0.0000}"))));
         if (settings.Json is string json)
         {
@@ -147,6 +142,15 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         }
         return PisaApp.Ok;
     }
+
+    /// <summary>Whether <c>--clock</c> asks for the calling thread's CPU time rather than wall time.</summary>
+    private static bool CpuClock(Settings settings) => settings.Clock switch
+    {
+        "wall" => false,
+        "cpu" when StageClock.CpuAvailable => true,
+        "cpu" => throw new PisaUserException("pisa bench: --clock cpu needs Linux"),
+        var other => throw new PisaUserException($"pisa bench: --clock is '{other}', not wall or cpu"),
+    };
 
     private static string RepoRoot()
     {

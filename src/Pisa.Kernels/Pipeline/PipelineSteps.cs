@@ -69,7 +69,7 @@ public static class PipelineSteps
         var boxes = candidates.Boxes.gather(1, order.unsqueeze(-1).expand(-1, -1, 4));
         var placeholder = tensor(new float[] { 0, 0, 1, 1 }, boxes.dtype, boxes.device);
         boxes = where(valid.unsqueeze(-1), boxes, placeholder);
-        var labels = where(isPositive, candidates.Assigned.Labels.gather(1, order), full_like(gtInds, (long)input.NumClasses));
+        var labels = where(isPositive, candidates.Assigned.Labels.gather(1, order), (long)input.NumClasses);
 
         var labelWeights = valid.to(boxes.dtype);
         if (negativeWeights is not null)
@@ -80,9 +80,9 @@ public static class PipelineSteps
         }
 
         var matchedGt = input.GtBoxes.to(boxes.dtype).gather(1, (gtInds - 1).clamp_min(0).unsqueeze(-1).expand(-1, -1, 4));
-        var targets = where(isPositive.unsqueeze(-1), Boxes.EncodeDeltaXywh(boxes, matchedGt, means, stds), zeros_like(boxes));
+        var targets = where(isPositive.unsqueeze(-1), Boxes.EncodeDeltaXywh(boxes, matchedGt, means, stds), 0f);
         var bboxWeights = isPositive.unsqueeze(-1).expand(-1, -1, 4).to(boxes.dtype);
-        var gtIds = Reweight.BatchGtIds(where(isPositive, gtInds, zeros_like(gtInds)), input.GtMask.sum(1, type: ScalarType.Int64), compat);
+        var gtIds = Reweight.BatchGtIds(where(isPositive, gtInds, 0L), input.GtMask.sum(1, type: ScalarType.Int64), compat);
 
         return new TwoStageSample(
             ToRois(boxes).MoveToOuterDisposeScope(), valid.flatten().MoveToOuterDisposeScope(), labels.flatten().MoveToOuterDisposeScope(),
@@ -101,13 +101,15 @@ public static class PipelineSteps
     {
         using var scope = NewDisposeScope();
         var rois = sample.Rois[TensorIndex.Colon, TensorIndex.Slice(1)];
+        // One cross entropy serves the loss and ISR-P's normaliser.
+        var crossEntropy = Loss.CrossEntropy(clsScore, sample.Labels);
         var labelWeights = isrP is null ? sample.LabelWeights
             : Reweight.IsrP(clsScore, bboxPred, rois, sample.Labels, sample.LabelWeights, sample.BboxTargets, sample.PosGtIds,
-                sample.NumClasses, isrP, means, stds, compat);
+                sample.NumClasses, isrP, means, stds, compat, classificationLoss: crossEntropy);
         var sampleCount = sample.SampleCount().clamp_min(1);
         var losses = new Dictionary<string, Tensor>
         {
-            ["loss_cls"] = ClassificationLoss(Loss.CrossEntropy(clsScore, sample.Labels), labelWeights),
+            ["loss_cls"] = ClassificationLoss(crossEntropy, labelWeights),
             ["loss_bbox"] = BoxLossOnPositives(bboxPred, sample.Labels, sample.BboxTargets, sample.BboxWeights, boxLoss, sampleCount),
         };
         if (carl is not null)
@@ -137,10 +139,12 @@ public static class PipelineSteps
         var cls = clsScore.reshape(-1, classes);
         var pred = bboxPred.reshape(-1, 4);
         var labelWeights = counted.flatten().to(cls.dtype);
-        if (isrP is not null)
-            labelWeights = Reweight.IsrP(cls, pred, input.Anchors.reshape(-1, 4), labels, labelWeights, targets, gtIds, classes, isrP, means, stds, compat, sigmoid: true);
-        var positives = positive.sum(type: cls.dtype).clamp_min(1);
+        // One focal loss over [B*A, C] serves the loss and ISR-P's normaliser (the reference's ISR-P calls the head's own loss_cls).
         var focal = Loss.SigmoidFocal(cls, labels, focalLoss.Gamma, focalLoss.Alpha).sum(-1);
+        if (isrP is not null)
+            labelWeights = Reweight.IsrP(cls, pred, input.Anchors.reshape(-1, 4), labels, labelWeights, targets, gtIds, classes, isrP, means, stds, compat,
+                sigmoid: true, classificationLoss: focal);
+        var positives = positive.sum(type: cls.dtype).clamp_min(1);
         var losses = new Dictionary<string, Tensor>
         {
             ["loss_cls"] = (focal * labelWeights).sum() / positives,
