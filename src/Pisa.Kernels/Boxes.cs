@@ -119,8 +119,9 @@ public static class Boxes
     public static Tensor EncodeDeltaXywh(Tensor proposals, Tensor gt, double[]? means = null, double[]? stds = null)
     {
         using var scope = NewDisposeScope();
-        var (pxy, pwh) = CentreSize(Planes(proposals));
-        var (gxy, gwh) = CentreSize(Planes(gt));
+        long boxDims = Math.Max(proposals.dim(), gt.dim()) - 1;
+        var (pxy, pwh) = CentreSize(Planes(proposals, boxDims));
+        var (gxy, gwh) = CentreSize(Planes(gt, boxDims));
         var deltas = cat([(gxy - pxy) / pwh, (gwh / pwh).log()]);
         var normalised = (deltas - Column(means ?? DefaultMeans, deltas)) / Column(stds ?? DefaultStds, deltas);
         return FromPlanes(normalised).MoveToOuterDisposeScope();
@@ -138,10 +139,11 @@ public static class Boxes
         Tensor? maxShape = null, double whRatioClip = DefaultWhRatioClip)
     {
         using var scope = NewDisposeScope();
-        var d = Planes(deltas);
+        long boxDims = Math.Max(rois.dim(), deltas.dim()) - 1;
+        var d = Planes(deltas, boxDims);
         d = d * Column(stds ?? DefaultStds, d) + Column(means ?? DefaultMeans, d);
         double maxRatio = Math.Abs(Math.Log(whRatioClip));
-        var (pxy, pwh) = CentreSize(Planes(rois));
+        var (pxy, pwh) = CentreSize(Planes(rois, boxDims));
         var gxy = pxy + pwh * d[..2];
         var halfWh = pwh * d[2..].clamp(-maxRatio, maxRatio).exp() * 0.5;
         var lo = gxy - halfWh;
@@ -191,9 +193,15 @@ public static class Boxes
 
     /// <summary>
     /// Boxes (or deltas) <c>[..., 4]</c> as four contiguous planes <c>[4, ...]</c> (one copy): the coding then runs every step
-    /// unit-stride on the (x, y) or (w, h) planes of all boxes at once, instead of on every fourth float.
+    /// unit-stride on the (x, y) or (w, h) planes of all boxes at once, instead of on every fourth float. Leading size-1
+    /// dimensions are added up to <paramref name="boxDims"/> box dimensions, so that box tensors which broadcast as
+    /// <c>[..., 4]</c> (anchors <c>[N, 4]</c> against deltas <c>[B, N, 4]</c>) still broadcast as planes.
     /// </summary>
-    private static Tensor Planes(Tensor boxes) => boxes.movedim([-1], [0]).contiguous();
+    private static Tensor Planes(Tensor boxes, long boxDims)
+    {
+        long[] shape = [.. Enumerable.Repeat(1L, (int)Math.Max(0, boxDims + 1 - boxes.dim())), .. boxes.shape];
+        return boxes.reshape(shape).movedim([-1], [0]).contiguous();
+    }
 
     /// <summary>Image sizes <c>[..., 2]</c> (h, w) as (w, h) planes <c>[2, 1.., ...]</c> that broadcast the way the sizes' leading
     /// dimensions broadcast against <paramref name="boxDims"/> box dimensions.</summary>
