@@ -1,10 +1,8 @@
 using Pisa.Evaluation.Coco;
-using Pisa.Kernels;
 using Pisa.Kernels.Pipeline;
 using Pisa.Recipes;
 using Pisa.Training.Data;
 using Pisa.Training.Inference;
-using Pisa.Training.Interim;
 using Pisa.Training.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -79,19 +77,10 @@ public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipel
         var levels = model.Features(batch.Images);
         var (objectness, rpnDeltas) = model.Rpn(levels);
         var anchors = DetectorRunner.AnchorsFor(model.Anchors, batch.Images);
-        var (h, w) = ((int)batch.Images.shape[2], (int)batch.Images.shape[3]);
-        var proposals = ProposalGenerator.Generate(anchors, objectness, rpnDeltas, h, w, new ProposalOptions(PostNmsTopK: rpn.TestProposals));
+        var proposals = ProposalGenerator.Generate(anchors, objectness, rpnDeltas, (int)batch.Images.shape[2], (int)batch.Images.shape[3],
+            new ProposalOptions(PostNmsTopK: rpn.TestProposals));
         var (classLogits, deltas) = model.BoxHead(levels, proposals.Boxes);
-
-        // Class-specific regression: each proposal is compared with each ground truth through the box regressed for that
-        // gt's class (gathered straight from [B, K, C, 4]: no [B, K, G, 4C] copy, which COCO's 80 classes would make large).
-        long b = proposals.Boxes.shape[0], k = proposals.Boxes.shape[1], g = batch.GtBoxes.shape[1], c = categories.Count;
-        var gtClass = batch.GtLabels.clamp(0, c - 1).view(b, 1, g, 1).expand(b, k, g, 4);
-        var deltasPerGt = deltas.reshape(b, k, c, 4).gather(2, gtClass);                                                            // [B, K, G, 4]
-        var regressed = BoxOps.ClipToImage(BoxOps.DecodeDeltas(proposals.Boxes.unsqueeze(2), deltasPerGt, BoxOps.RcnnStds), h, w); // [B, K, G, 4]
-        var probabilities = classLogits.softmax(-1)[.., .., ..(int)c];                                                              // background last
-        scoreIoU.Add(Boxes.AlignedOverlaps(regressed, batch.GtBoxes.unsqueeze(1)), probabilities, proposals.Mask, batch.GtLabels, batch.GtMask);
-
+        scoreIoU.AddBoxHead(proposals.Boxes, proposals.Mask, classLogits, deltas, batch);
         return DetectionDecoder.FromBoxHead(proposals.Boxes, classLogits, deltas, batch.Transforms, categories, new DecodeOptions(), proposals.Mask);
     }
 
@@ -136,11 +125,7 @@ public sealed class SingleStageRunner(SingleStageDetector model, ISingleStagePip
         var (classLogits, deltas) = model.forward(batch.Images);
         var anchors = DetectorRunner.AnchorsFor(model.Anchors, batch.Images);
 
-        var (h, w) = ((int)batch.Images.shape[2], (int)batch.Images.shape[3]);
-        var regressed = BoxOps.ClipToImage(BoxOps.DecodeDeltas(anchors, deltas, BoxOps.UnitStds), h, w);                           // [B, N, 4]
-        var candidates = ones(regressed.shape[0], regressed.shape[1], ScalarType.Bool, regressed.device);
-        scoreIoU.Add(Boxes.Overlaps(regressed, batch.GtBoxes), classLogits.sigmoid(), candidates, batch.GtLabels, batch.GtMask);
-
+        scoreIoU.AddDenseHead(anchors, classLogits, deltas, batch);
         return DetectionDecoder.FromDenseHead(anchors, classLogits, deltas, batch.Transforms, categories, new DecodeOptions());
     }
 }

@@ -1,3 +1,6 @@
+using Pisa.Kernels;
+using Pisa.Training.Data;
+using Pisa.Training.Interim;
 using static TorchSharp.torch;
 
 namespace Pisa.Training.Training;
@@ -46,6 +49,34 @@ public sealed class ScoreIoUCorrelation
         var (score, iou, positive) = Positives(ious, probabilities, candidateMask, gtLabels, gtMask);
         double[] m = Moments(score, iou, positive).cpu().data<double>().ToArray();
         Merge((long)m[0], m[1], m[2], m[3], m[4], m[5]);
+    }
+
+    /// <summary>
+    /// Adds a two-stage batch: proposals <c>[B, K, 4]</c> (mask <c>[B, K]</c>) with the box head's class logits
+    /// <c>[B, K, C+1]</c> (background last) and class-specific deltas <c>[B, K, 4C]</c>. Each proposal is compared with
+    /// each ground truth through the box regressed for that gt's class, gathered straight from <c>[B, K, C, 4]</c> (no
+    /// <c>[B, K, G, 4C]</c> copy, which COCO's 80 classes would make large).
+    /// </summary>
+    public void AddBoxHead(Tensor proposals, Tensor proposalMask, Tensor classLogits, Tensor deltas, DetectionBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var (h, w) = ((int)batch.Images.shape[2], (int)batch.Images.shape[3]);
+        long b = proposals.shape[0], k = proposals.shape[1], g = batch.GtBoxes.shape[1], c = classLogits.shape[^1] - 1;
+        var gtClass = batch.GtLabels.clamp(0, c - 1).view(b, 1, g, 1).expand(b, k, g, 4);
+        var deltasPerGt = deltas.reshape(b, k, c, 4).gather(2, gtClass);                                                       // [B, K, G, 4]
+        var regressed = BoxOps.ClipToImage(BoxOps.DecodeDeltas(proposals.unsqueeze(2), deltasPerGt, BoxOps.RcnnStds), h, w);  // [B, K, G, 4]
+        var probabilities = classLogits.softmax(-1)[.., .., ..(int)c];
+        Add(Boxes.AlignedOverlaps(regressed, batch.GtBoxes.unsqueeze(1)), probabilities, proposalMask, batch.GtLabels, batch.GtMask);
+    }
+
+    /// <summary>Adds a single-stage batch: anchors <c>[N, 4]</c>, sigmoid class logits <c>[B, N, C]</c> and class-agnostic deltas <c>[B, N, 4]</c>.</summary>
+    public void AddDenseHead(Tensor anchors, Tensor classLogits, Tensor deltas, DetectionBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var (h, w) = ((int)batch.Images.shape[2], (int)batch.Images.shape[3]);
+        var regressed = BoxOps.ClipToImage(BoxOps.DecodeDeltas(anchors, deltas, BoxOps.UnitStds), h, w);                      // [B, N, 4]
+        var candidates = ones(regressed.shape[0], regressed.shape[1], ScalarType.Bool, regressed.device);
+        Add(Boxes.Overlaps(regressed, batch.GtBoxes), classLogits.sigmoid(), candidates, batch.GtLabels, batch.GtMask);
     }
 
     /// <summary>Each candidate's score and IoU with its best-IoU ground truth, and whether it is positive.</summary>
