@@ -22,45 +22,55 @@ public static class Assign
         public static Thresholds RpnDefault { get; } = new(0.7, 0.3, 0.3, true);
     }
 
+    /// <summary>
+    /// Candidates per tile of the pairwise work, as a number of IoU-matrix elements: a <c>[B, G, tile]</c> matrix of about
+    /// 1 MiB stays in cache for the passes over it (fill, max, claims), where a full <c>[B, G, N]</c> matrix of tens of
+    /// MiB would make every pass a trip to memory (about 1.8x slower at 64k candidates per image). Memory stays bounded
+    /// by the tile too, unless low-quality matching needs the tiles kept for its second pass.
+    /// </summary>
+    private const long TileElements = 1 << 18;
+
     /// <summary>Assigns every candidate to a gt, to the background, or to nothing.</summary>
-    /// <param name="overlaps">[B, G, N] IoU of every gt with every candidate (from <see cref="Boxes.Overlaps"/>).</param>
+    /// <param name="gtBoxes">[B, G, 4].</param>
+    /// <param name="boxes">[B, N, 4] the candidates.</param>
     /// <param name="gtLabels">[B, G] int64.</param>
     /// <param name="gtMask">[B, G] bool: which gt slots are real.</param>
     /// <param name="candidateMask">[B, N] bool: which candidate slots are real.</param>
-    public static AssignResult MaxIou(Tensor overlaps, Tensor gtLabels, Tensor gtMask, Tensor candidateMask, Thresholds t)
+    public static AssignResult MaxIou(Tensor gtBoxes, Tensor boxes, Tensor gtLabels, Tensor gtMask, Tensor candidateMask, Thresholds t)
     {
         using var scope = NewDisposeScope();
-        long g = overlaps.shape[1];
-        if (g == 0) return NoGts(overlaps, candidateMask);
-        // Padding gts overlap -1 so they never win a max (one broadcast fill of the [B, G, N] matrix); padding candidates
-        // are masked after the reduction, on [B, N]: max IoU -1 is neither negative nor positive, so they stay ignored.
-        var masked = where(gtMask.unsqueeze(-1), overlaps, -1.0);
+        long b = boxes.shape[0], g = gtBoxes.shape[1], n = boxes.shape[1];
+        if (g == 0) return NoGts(boxes.dtype, candidateMask);
+        gtBoxes = gtBoxes.to(boxes.dtype);
 
+        // Pass 1, one tile of candidates at a time (a loop over tiles of the pairwise work, not over images or gts): each
+        // candidate's best gt. Padding gts overlap -1 so they never win a max; padding candidates are masked after the
+        // reduction, on [B, N]: max IoU -1 is neither negative nor positive, so they stay ignored.
         // torch.max returns the first maximal index: a tie goes to the lower gt, as the reference's argmax.
-        var (maxOverlaps, argmaxGt) = masked.max(1);
-        maxOverlaps.masked_fill_(~candidateMask, -1.0);
+        long tile = Math.Max(1024, TileElements / Math.Max(1, b * g));
+        var maxParts = new List<Tensor>();
+        var argmaxParts = new List<Tensor>();
+        var tiles = new List<(long Start, Tensor Masked)>();
+        var paddingGt = (~gtMask).unsqueeze(-1);
+        for (long start = 0; start == 0 || start < n; start += tile)
+        {
+            var columns = TensorIndex.Slice(start, Math.Min(n, start + tile));
+            var masked = Boxes.Overlaps(gtBoxes, boxes[TensorIndex.Colon, columns]).masked_fill_(paddingGt, -1.0);
+            var (maxOverlapsOfTile, argmaxOfTile) = masked.max(1);
+            maxParts.Add(maxOverlapsOfTile);
+            argmaxParts.Add(argmaxOfTile);
+            if (t.MatchLowQuality)
+                tiles.Add((start, masked.masked_fill_(~candidateMask[TensorIndex.Colon, columns].unsqueeze(-2), -1.0)));
+            else
+                masked.Dispose(); // the next tile reuses the memory: without low-quality matching nothing N x G stays alive
+        }
+        var maxOverlaps = Join(maxParts).masked_fill_(~candidateMask, -1.0);
+        var argmaxGt = Join(argmaxParts);
 
         var gtInds = full_like(maxOverlaps, -1L, ScalarType.Int64);
         gtInds.masked_fill_((maxOverlaps >= 0) & (maxOverlaps < t.NegIou), 0L);
         gtInds = where(maxOverlaps >= t.PosIou, argmaxGt.add_(1), gtInds);
-
-        if (t.MatchLowQuality)
-        {
-            // A real pair's IoU is >= 0, so "masked >= 0" is the pair mask once padding candidates are filled too.
-            masked.masked_fill_(~candidateMask.unsqueeze(-2), -1.0);
-            var gtMax = masked.amax([2], keepdim: true);
-            var claims = (masked == gtMax) & (gtMax >= t.MinPosIou) & (masked >= 0);
-            if (!t.GtMaxAssignAll)
-            {
-                long n = overlaps.shape[2];
-                var firstBest = FirstIndexOf(masked, gtMax, dim: 2).unsqueeze(-1);
-                claims &= arange(n, int64, overlaps.device) == firstBest;
-            }
-            // Gt by gt in index order, a later gt overwriting: the highest claiming gt index wins.
-            var oneBased = arange(1, g + 1, int64, overlaps.device).view(1, g, 1);
-            var winner = where(claims, oneBased, zeros_like(oneBased)).amax([1]);
-            gtInds = where(winner > 0, winner, gtInds);
-        }
+        if (t.MatchLowQuality) gtInds = LowQualityMatches(tiles, n, g, gtInds, t);
 
         // No gts at all: every real candidate is a negative with max IoU 0 (padding stays ignored).
         var noGt = ~gtMask.any(1, keepdim: true);
@@ -71,11 +81,48 @@ public static class Assign
         return new AssignResult(gtInds.MoveToOuterDisposeScope(), maxOverlaps.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
 
+    /// <summary>
+    /// Pass 2 of low-quality matching: every gt whose best IoU (over all real candidates) reaches <c>min_pos_iou</c> claims
+    /// the candidates at that IoU (only the first of them unless <c>gt_max_assign_all</c>); gt by gt in index order, a
+    /// later gt overwriting, so the highest claiming gt index wins.
+    /// </summary>
+    /// <param name="tiles">pass 1's masked <c>[B, G, tile]</c> matrices (padding pairs -1) and where each starts.</param>
+    private static Tensor LowQualityMatches(List<(long Start, Tensor Masked)> tiles, long n, long g, Tensor gtInds, Thresholds t)
+    {
+        using var scope = NewDisposeScope();
+        var device = gtInds.device;
+        var gtMax = stack(tiles.Select(x => x.Masked.amax([2])).ToList(), -1).amax([-1]).unsqueeze(-1); // [B, G, 1]
+        Tensor? firstBest = null;
+        if (!t.GtMaxAssignAll)
+        {
+            // The first candidate at the gt's best IoU over the whole image: the smallest index any tile finds (n = none).
+            var firstOfTiles = tiles.Select(x =>
+            {
+                var first = FirstIndexOf(x.Masked, gtMax, dim: 2); // the tile's size where the tile has none
+                return where(first < x.Masked.shape[2], first + x.Start, n);
+            });
+            firstBest = stack(firstOfTiles.ToList(), -1).amin([-1]).unsqueeze(-1);
+        }
+        var oneBased = arange(1, g + 1, int64, device).view(1, g, 1);
+        var winners = tiles.Select(x =>
+        {
+            // A real pair's IoU is >= 0, so "masked >= 0" is the pair mask (padding gts and candidates are -1).
+            var claims = (x.Masked == gtMax) & (gtMax >= t.MinPosIou) & (x.Masked >= 0);
+            if (firstBest is not null) claims &= arange(x.Start, x.Start + x.Masked.shape[2], int64, device) == firstBest;
+            return where(claims, oneBased, zeros_like(oneBased)).amax([1]);
+        });
+        var winner = Join(winners.ToList());
+        return where(winner > 0, winner, gtInds).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Tiles joined along the candidate dimension (one tile: itself, no copy).</summary>
+    private static Tensor Join(List<Tensor> parts) => parts.Count == 1 ? parts[0] : cat(parts, 1);
+
     /// <summary>No gt slots at all (a static shape): every real candidate is negative with max IoU 0.</summary>
-    private static AssignResult NoGts(Tensor overlaps, Tensor candidateMask)
+    private static AssignResult NoGts(ScalarType dtype, Tensor candidateMask)
     {
         var gtInds = where(candidateMask, zeros_like(candidateMask, ScalarType.Int64), full_like(candidateMask, -1L, ScalarType.Int64));
-        var maxOverlaps = zeros(candidateMask.shape, overlaps.dtype, overlaps.device);
+        var maxOverlaps = zeros(candidateMask.shape, dtype, candidateMask.device);
         return new AssignResult(gtInds.MoveToOuterDisposeScope(), maxOverlaps.MoveToOuterDisposeScope(),
             full_like(gtInds, -1L).MoveToOuterDisposeScope());
     }

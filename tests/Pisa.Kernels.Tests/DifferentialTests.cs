@@ -16,12 +16,36 @@ public class DifferentialTests
         var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
         foreach (var t in new[] { Kernels.Assign.Thresholds.RcnnDefault, Kernels.Assign.Thresholds.RpnDefault, new Kernels.Assign.Thresholds(0.6, 0.4, 0.2, true, false) })
         {
-            var fused = Kernels.Assign.MaxIou(Boxes.Overlaps(batch.Gts, candidates), batch.GtLabels, batch.GtMask, mask, t);
+            var fused = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, t);
             for (int b = 0; b < candidates.shape[0]; b++)
             {
                 var realGts = batch.GtMask[b];
                 // The port sees only this image's real gts; padding gt slots come last, so gt numbers agree.
                 var (gtInds, maxOverlaps, labels) = Port.Assign(candidates[b][mask[b]], batch.Gts[b][realGts], batch.GtLabels[b][realGts], t);
+                Assert.Equal(gtInds, fused.GtInds[b][mask[b]].data<long>().ToArray());
+                Assert.Equal(labels, fused.Labels[b][mask[b]].data<long>().ToArray());
+                Assert.Equal(maxOverlaps, fused.MaxOverlaps[b][mask[b]].data<float>().ToArray());
+            }
+        }
+    }
+
+    [Theory, MemberData(nameof(Seeds))]
+    public void Assignment_over_several_tiles_of_candidates_matches_the_loops(int seed)
+    {
+        // 3 images x 60 gt slots: tiles of 1456 candidates. 1000 far-away boxes, then the proposals twice (4000 candidates,
+        // three tiles): every gt's best IoU is reached in two tiles, and most first occurrences lie in the second tile, so
+        // low-quality matching must find the global best and, without gt_max_assign_all, claim only its first occurrence.
+        var batch = RandomBatch.Create(seed, images: 3, maxGts: 60, proposals: 1500);
+        var farAway = tensor(new[] { 1e5f, 1e5f, 1e5f + 10, 1e5f + 10 }).expand(3, 1000, 4);
+        var proposals = cat([farAway, batch.Proposals, batch.Proposals], 1);
+        var mask = cat([ones(3, 1000, ScalarType.Bool), batch.ProposalMask, batch.ProposalMask], 1);
+        foreach (var t in new[] { Kernels.Assign.Thresholds.RcnnDefault, Kernels.Assign.Thresholds.RpnDefault, new Kernels.Assign.Thresholds(0.6, 0.4, 0.2, true, false) })
+        {
+            var fused = Kernels.Assign.MaxIou(batch.Gts, proposals, batch.GtLabels, batch.GtMask, mask, t);
+            for (int b = 0; b < proposals.shape[0]; b++)
+            {
+                var realGts = batch.GtMask[b];
+                var (gtInds, maxOverlaps, labels) = Port.Assign(proposals[b][mask[b]], batch.Gts[b][realGts], batch.GtLabels[b][realGts], t);
                 Assert.Equal(gtInds, fused.GtInds[b][mask[b]].data<long>().ToArray());
                 Assert.Equal(labels, fused.Labels[b][mask[b]].data<long>().ToArray());
                 Assert.Equal(maxOverlaps, fused.MaxOverlaps[b][mask[b]].data<float>().ToArray());
@@ -135,7 +159,7 @@ public class DifferentialTests
     {
         var batch = RandomBatch.Create(seed, images: 2, proposals: 200, allowEmptyImage: false);
         var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
-        var assigned = Kernels.Assign.MaxIou(Boxes.Overlaps(batch.Gts, candidates), batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
+        var assigned = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
         var negatives = assigned.GtInds == 0;
         long b = candidates.shape[0], n = candidates.shape[1];
         var logits = RandomBatch.Logits(seed, b, n, batch.NumClasses);

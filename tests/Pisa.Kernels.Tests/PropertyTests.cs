@@ -98,7 +98,7 @@ public class PropertyTests
     {
         var batch = RandomBatch.Create(seed);
         var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
-        var assigned = Kernels.Assign.MaxIou(Boxes.Overlaps(batch.Gts, candidates), batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
+        var assigned = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
         var positives = assigned.GtInds > 0;
         var negatives = assigned.GtInds == 0;
         var posCount = Ranks.Count(positives);
@@ -146,7 +146,7 @@ public class PropertyTests
     {
         var batch = RandomBatch.Create(seed, proposals: 150);
         var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
-        var assigned = Kernels.Assign.MaxIou(Boxes.Overlaps(batch.Gts, candidates), batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
+        var assigned = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
         var negatives = assigned.GtInds == 0;
         long b = candidates.shape[0], n = candidates.shape[1];
         var logits = RandomBatch.Logits(seed, b, n, batch.NumClasses);
@@ -173,7 +173,7 @@ public class PropertyTests
     {
         var batch = RandomBatch.Create(11);
         var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
-        var assigned = Kernels.Assign.MaxIou(Boxes.Overlaps(batch.Gts, candidates), batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
+        var assigned = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
         Tensor Draw(ulong seed) => Sample.IoUBalancedNegatives(assigned.GtInds, assigned.MaxOverlaps, mask, full(3, 20L), new IoUBalancedSettings(), true, Compat.Mmdet, new Generator(seed));
         Assert.True(Same(Draw(5), Draw(5)));
         Assert.False(Same(Draw(5), Draw(6)));

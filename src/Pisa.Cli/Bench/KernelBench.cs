@@ -21,6 +21,20 @@ public sealed record SizeResult(string Workload, long GtsPerImage, long Proposal
 }
 
 /// <summary>
+/// What the stage costs below which no arrangement of libtorch ops can go, on one size: the ops every sync-free batched
+/// implementation must issue at full size (the IoU matrix, the best gt and its index per candidate, the class scores of
+/// every candidate and the best foreground class with its index), and the stage's fixed cost (its run on a tiny input of
+/// the same batch layout, where only op dispatch and the sampled batch's 2 x 512 rows remain).
+/// </summary>
+/// <param name="TensorsPerStage">tensors the fused stage creates per run (about one per libtorch op).</param>
+public sealed record OpFloor(long GtsPerImage, long ProposalsPerImage, double IouMs, double MaxOverGtsMs, double LogSoftmaxMs,
+    double MaxOverClassesMs, long TensorsPerStage, double FixedCostMs)
+{
+    /// <summary>The four full-size ops together.</summary>
+    public double RequiredMs => IouMs + MaxOverGtsMs + LogSoftmaxMs + MaxOverClassesMs;
+}
+
+/// <summary>
 /// <c>pisa bench kernels</c>: times the fused kernels and the loop port side by side on WORKLOAD.md's stage (2 images,
 /// 512 samples at 0.25, mmdet mode), the growth with the number of candidates, the ratio to the IoU-matrix floor, and
 /// the peak resident memory of each size.
@@ -44,6 +58,32 @@ public static class KernelBench
         var candidates = cat([w.Gts, w.Proposals], 1);
         double floor = MedianOf(repeats * 3, cpuClock, () => { using var _ = Boxes.Overlaps(w.Gts, candidates); });
         return new SizeResult(w.Name, w.GtsPerImage, w.ProposalsPerImage, fused, loop, floor, PeakMemoryMiB());
+    }
+
+    /// <summary>
+    /// The <see cref="OpFloor"/> of a workload: each required op timed alone (median of <paramref name="repeats"/>), the
+    /// tensors one fused run creates, and the fused total on a 1-gt, 16-proposal instance of the same layout.
+    /// </summary>
+    public static OpFloor MeasureOpFloor(Workload w, int repeats, bool cpuClock)
+    {
+        using var scope = NewDisposeScope();
+        var candidates = cat([w.Gts, w.Proposals], 1);
+        var overlaps = Boxes.Overlaps(w.Gts, candidates);
+        var logProbabilities = w.ClsScore.log_softmax(-1);
+        var foreground = logProbabilities[TensorIndex.Ellipsis, TensorIndex.Slice(0, w.NumClasses)];
+        double Op(Func<Tensor> op) => MedianOf(repeats, cpuClock, () => { using var _ = op(); });
+        double iou = Op(() => Boxes.Overlaps(w.Gts, candidates));
+        double maxOverGts = MedianOf(repeats, cpuClock, () => { var (v, i) = overlaps.max(1); v.Dispose(); i.Dispose(); });
+        double logSoftmax = Op(() => w.ClsScore.log_softmax(-1));
+        double maxOverClasses = MedianOf(repeats, cpuClock, () => { var (v, i) = foreground.max(-1); v.Dispose(); i.Dispose(); });
+
+        long before = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.CreatedInScopeCount;
+        FusedStage(w, new Generator(0), new StageClock(cpuClock));
+        long tensors = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.CreatedInScopeCount - before;
+
+        var tiny = Workload.Generate(seed: 1, images: (int)w.Images, gtsPerImage: 1, proposalsPerImage: 16, numClasses: (int)w.NumClasses);
+        double fixedCost = Median(repeats, () => FusedStage(tiny, new Generator(0), new StageClock(cpuClock))).Total;
+        return new OpFloor(w.GtsPerImage, w.ProposalsPerImage, iou, maxOverGts, logSoftmax, maxOverClasses, tensors, fixedCost);
     }
 
     /// <summary>The fused step: batched kernels, no loop over images, gts, classes or groups.</summary>
@@ -135,7 +175,7 @@ public static class KernelBench
 
     private static StageTimes Median(int repeats, Func<StageTimes> run)
     {
-        run(); // warm-up
+        WarmUp(() => run());
         var runs = Enumerable.Range(0, repeats).Select(_ => run()).ToList();
         double M(Func<StageTimes, double> f) => MedianValue(runs.Select(f));
         return new StageTimes(M(r => r.Assign), M(r => r.Libra), M(r => r.ScoreHlr), M(r => r.IsrP), M(r => r.Carl), M(r => r.Total));
@@ -143,13 +183,25 @@ public static class KernelBench
 
     private static double MedianOf(int repeats, bool cpuClock, Action run)
     {
-        run();
+        WarmUp(run);
         return MedianValue(Enumerable.Range(0, repeats).Select(_ =>
         {
             var clock = new StageClock(cpuClock);
             run();
             return clock.Ms;
         }));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> until the JIT has promoted its managed code (loops, LINQ, the NMS walk) from tier 0 to
+    /// optimised code: 30 calls, or 2 s at the largest sizes. One warm-up call would time tier-0 code for the loop port.
+    /// </summary>
+    private static void WarmUp(Action run)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < 30 && clock.Elapsed.TotalSeconds < 2; i++) run();
+        Thread.Sleep(150); // tier-1 code is compiled in the background after a short delay
+        run();
     }
 
     private static double MedianValue(IEnumerable<double> values)

@@ -100,9 +100,24 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
             Console.WriteLine($"  G={gts}: {string.Join(", ", steps)}");
         }
 
+        var floorWorkload = Workload.Generate(seed: 50, images: 2, gtsPerImage: 50, proposalsPerImage: 2000);
+        var opFloor = KernelBench.MeasureOpFloor(floorWorkload, 31, cpuClock);
+        var g50 = results.First(r => r.Workload == floorWorkload.Name);
+        Console.WriteLine();
+        Console.WriteLine(OpFloorReport(opFloor, g50));
+        var reference = ReferenceTimes.Read(workloadFile);
+        if (reference.Count > 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine("against the reference implementation's own times (WORKLOAD.md: mmdetection, libtorch 1.13, one thread):");
+            foreach (var row in reference)
+                if (results.FirstOrDefault(r => r.Workload == F($"generated_g{row.GtsPerImage}_p2000")) is { } ours)
+                    Console.WriteLine(F($"  G={row.GtsPerImage,-3} reference {row.TotalMs,6:0.0} ms, fused {ours.Fused.Total,6:0.00} ms: {row.TotalMs / ours.Fused.Total,4:0.0}x faster (a fifth of the reference: {row.TotalMs / 5:0.00} ms)"));
+        }
+
         if (settings.Json is string json)
         {
-            var document = new { threads = get_num_threads(), clock = settings.Clock, workload = workloadFile, results };
+            var document = new { threads = get_num_threads(), clock = settings.Clock, workload = workloadFile, results, opFloor, reference = ReferenceTimes.Read(workloadFile) };
             File.WriteAllText(json, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"wrote {json}");
         }
@@ -162,6 +177,22 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
     // The shared folder sits beside the repository (the folder holding Pisa.Dsl.sln).
     private static string DefaultWorkload() =>
         Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "bench", "coco_like_g15_seed0.json"));
+
+    /// <summary>The op floor of the G50 workload beside its fused total and the issue's two ratio targets.</summary>
+    private static string OpFloorReport(OpFloor f, SizeResult r)
+    {
+        string Line(string what, double ms) => F($"  {what,-52} {ms,7:0.000} ms {ms / f.IouMs,5:0.0}x floor");
+        return string.Join(Environment.NewLine,
+            F($"what libtorch ops alone cost at G={f.GtsPerImage}, {f.ProposalsPerImage} proposals per image (one call each, same shapes as the stage):"),
+            Line("IoU matrix [B, G, G+P] (the floor)", f.IouMs),
+            Line("best gt and its index per candidate (max over G)", f.MaxOverGtsMs),
+            Line("class log-probabilities [B, G+P, C+1] (log-softmax)", f.LogSoftmaxMs),
+            Line("best foreground class and its index (max over C)", f.MaxOverClassesMs),
+            Line("these four together", f.RequiredMs),
+            Line(F($"fixed cost: the stage at 1 gt, 16 proposals per image ({f.TensorsPerStage} tensors per run)"), f.FixedCostMs),
+            Line("the fused stage", r.Fused.Total),
+            F($"  targets: 3x floor = {3 * f.IouMs:0.000} ms; 10x the loop port = {(r.LoopPort?.Total ?? double.NaN) / 10:0.000} ms"));
+    }
 
     private static string Header() =>
         $"{"workload",-28} {"G",3} {"P/img",6} | {"assign",15} {"libra",15} {"score-hlr",17} {"isr-p",15} {"carl",13} {"total",17} {"speedup",7} | {"IoU floor",9} {"x floor",7} {"peak MiB",8}";

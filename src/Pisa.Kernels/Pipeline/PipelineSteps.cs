@@ -22,7 +22,7 @@ public static class PipelineSteps
         var (boxes, mask) = addGtAsProposals
             ? Sample.WithGtsPrepended(input.Proposals, input.ProposalMask, input.GtBoxes, input.GtMask)
             : (input.Proposals.alias(), input.ProposalMask.alias());
-        var assigned = Assign.MaxIou(Boxes.Overlaps(input.GtBoxes.to(boxes.dtype), boxes), input.GtLabels, input.GtMask, mask, thresholds);
+        var assigned = Assign.MaxIou(input.GtBoxes, boxes, input.GtLabels, input.GtMask, mask, thresholds);
         return new Candidates(boxes.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope(),
             new AssignResult(assigned.GtInds.MoveToOuterDisposeScope(), assigned.MaxOverlaps.MoveToOuterDisposeScope(), assigned.Labels.MoveToOuterDisposeScope()));
     }
@@ -129,7 +129,7 @@ public static class PipelineSteps
     {
         using var scope = NewDisposeScope();
         long classes = input.NumClasses;
-        var assigned = Assign.MaxIou(Boxes.Overlaps(input.GtBoxes.to(input.Anchors.dtype), input.Anchors), input.GtLabels, input.GtMask, input.AnchorMask, thresholds);
+        var assigned = Assign.MaxIou(input.GtBoxes, input.Anchors, input.GtLabels, input.GtMask, input.AnchorMask, thresholds);
         var positive = assigned.GtInds > 0;
         var counted = assigned.GtInds >= 0; // positives and negatives; ignored anchors and padding weigh 0
         var labels = where(positive, assigned.Labels, full_like(assigned.Labels, classes)).flatten();
