@@ -1,3 +1,4 @@
+using Pisa.Kernels.Pipeline;
 using Pisa.Kernels.Tests.LoopPort;
 using static TorchSharp.torch;
 using Port = Pisa.Kernels.Tests.LoopPort.LoopPort;
@@ -152,6 +153,127 @@ public class DifferentialTests
 
         double carl = Reweight.Carl(cls, labels, pred, targets, c, ReweightSettings.CarlDefault, false, BoxLoss.SmoothL1Default).item<float>();
         Assert.Equal(Port.Carl(cls, labelArray, pred, targets, c, ReweightSettings.CarlDefault), carl, 1e-4 * Math.Max(1, carl));
+    }
+
+    /// <summary>
+    /// A single-stage batch (sigmoid head, every anchor a sample) of four images with 3, 2, 4 and 3 gts of two classes: under
+    /// <c>mmdet</c> the offsets are 0, 3, 2, 4 (each the previous image's largest gt index + 1, Q3), so gt ids of images 1-3
+    /// collide and same-class gts of different images share an HLR group. An image without positives (<paramref name="emptyImage"/>)
+    /// leaves the offset unchanged.
+    /// </summary>
+    [Theory]
+    [InlineData(51, Compat.Mmdet, -1)]
+    [InlineData(52, Compat.Mmdet, -1)]
+    [InlineData(53, Compat.Mmdet, 1)]
+    [InlineData(51, Compat.Corrected, -1)]
+    [InlineData(53, Compat.Corrected, 1)]
+    public void Single_stage_isr_p_with_batch_gt_ids_matches_the_per_image_per_class_per_gt_loops(int seed, Compat compat, int emptyImage)
+    {
+        var random = new Random(seed);
+        const int b = 4, a = 48, c = 2;
+        long[] gtCounts = [3, 2, 4, 3];
+        var gtClass = gtCounts.Select(count => Enumerable.Range(0, (int)count).Select(_ => (long)random.Next(c)).ToArray()).ToArray();
+        var gtInds = new long[b * a];
+        var labels = new long[b * a];
+        var labelWeights = new float[b * a];
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < a; j++)
+            {
+                double u = random.NextDouble();
+                long gt = u < 0.1 ? -1 : u < 0.5 || i == emptyImage ? 0 : random.Next(1, (int)gtCounts[i] + 1); // -1 ignored, 0 negative
+                gtInds[i * a + j] = gt;
+                labels[i * a + j] = gt > 0 ? gtClass[i][gt - 1] : c;
+                labelWeights[i * a + j] = gt >= 0 ? 1 : 0;
+            }
+
+        // The loop port: each image's positives' 0-based gt indices, offset image by image.
+        var positiveGts = Enumerable.Range(0, b).Select(i => gtInds.Skip(i * a).Take(a).Where(g => g > 0).Select(g => g - 1).ToArray()).ToArray();
+        var perImage = Port.BatchGtIds(positiveGts, gtCounts, compat);
+        var portIds = new long[b * a];
+        for (int i = 0; i < b; i++)
+        {
+            int k = 0;
+            for (int j = 0; j < a; j++) portIds[i * a + j] = gtInds[i * a + j] > 0 ? perImage[i][k++] : -1;
+        }
+        var fusedIds = Reweight.BatchGtIds(tensor(gtInds, [b, a]), tensor(gtCounts), compat).flatten();
+        Assert.Equal(portIds, fusedIds.data<long>().ToArray());
+        // The case this test is for: under mmdet, some (class, gt id) group holds positives of two images.
+        bool merged = Enumerable.Range(0, b * a).Where(i => portIds[i] >= 0).GroupBy(i => (labels[i], portIds[i])).Any(g => g.Select(i => i / a).Distinct().Count() > 1);
+        Assert.Equal(compat == Compat.Mmdet, merged);
+
+        var g = new Generator((ulong)seed);
+        var xy = rand([b * a, 2], generator: g) * 100;
+        var rois = cat([xy, xy + 10 + rand([b * a, 2], generator: g) * 50], 1);
+        var cls = randn([b * a, c], generator: g) * 2;
+        var pred = randn([b * a, 4], generator: g) * 0.3;
+        var targets = randn([b * a, 4], generator: g) * 0.3 * (tensor(labels) < c).unsqueeze(-1);
+        double[] means = [0, 0, 0, 0], stds = [1, 1, 1, 1];
+        var fused = Reweight.IsrP(cls, pred, rois, tensor(labels), tensor(labelWeights), targets, fusedIds, c, ReweightSettings.IsrPDefault, means, stds,
+            compat, sigmoid: true).data<float>().ToArray();
+        var port = Port.IsrP(cls, pred, rois, labels, labelWeights, targets, portIds, c, ReweightSettings.IsrPDefault, means, stds, sigmoid: true, compat: compat);
+        for (int i = 0; i < b * a; i++) Assert.Equal(port[i], fused[i], 1e-4f * Math.Max(1, port[i]));
+    }
+
+    /// <summary>
+    /// The whole single-stage classification loss (assignment, batch gt ids, ISR-P with the focal loss as its normaliser, focal
+    /// loss / positives) against the loops, on four images: the pipeline glue (flattening, gt counts, which rows are positive)
+    /// included. ISR-P keeps the positives' loss sum, so the loss value cannot tell weights apart: the gradient with respect to
+    /// the logits (each row's focal gradient times its weight) is what is compared.
+    /// </summary>
+    [Theory]
+    [InlineData(61, Compat.Mmdet)]
+    [InlineData(64, Compat.Mmdet)]
+    [InlineData(61, Compat.Corrected)]
+    public void Single_stage_loss_with_isr_p_matches_the_loops_on_four_images(int seed, Compat compat)
+    {
+        var batch = RandomBatch.Create(seed, images: 4, proposals: 150, numClasses: 2, allowEmptyImage: false);
+        long b = 4, n = 150, c = batch.NumClasses;
+        var input = new SingleStageInput(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtLabels, batch.GtMask, batch.NumClasses);
+        var thresholds = new Kernels.Assign.Thresholds(0.5, 0.4, 0, true);
+        var logits = randn([b, n, c], generator: new Generator((ulong)seed)) * 2;
+        var pred = randn([b, n, 4], generator: new Generator((ulong)seed + 1)) * 0.2;
+        double[] means = [0, 0, 0, 0], stds = [1, 1, 1, 1];
+        var cls = logits.clone().requires_grad_();
+        var fused = PipelineSteps.SingleStageLoss(input, cls, pred, thresholds, new FocalSettings(), BoxLoss.SmoothL1Default, ReweightSettings.IsrPDefault, null,
+            means, stds, compat)["loss_cls"];
+        fused.backward();
+
+        var labels = new long[b * n];
+        var weights = new float[b * n];
+        var targets = zeros(b * n, 4);
+        var positiveGts = new long[b][];
+        var gtCounts = new long[b];
+        for (int i = 0; i < b; i++)
+        {
+            var real = batch.GtMask[i];
+            var gts = batch.Gts[i][real];
+            gtCounts[i] = gts.shape[0];
+            var (gtInds, _, assignedLabels) = Port.Assign(batch.Proposals[i], gts, batch.GtLabels[i][real], thresholds);
+            positiveGts[i] = gtInds.Where(x => x > 0).Select(x => x - 1).ToArray();
+            for (int j = 0; j < n; j++)
+            {
+                long row = i * n + j;
+                labels[row] = gtInds[j] > 0 ? assignedLabels[j] : c;
+                weights[row] = gtInds[j] >= 0 ? 1 : 0;
+                if (gtInds[j] > 0) targets[row] = Boxes.EncodeDeltaXywh(batch.Proposals[i][j].unsqueeze(0), gts[gtInds[j] - 1].unsqueeze(0), means, stds)[0];
+            }
+        }
+        var perImage = Port.BatchGtIds(positiveGts, gtCounts, compat);
+        var ids = Enumerable.Repeat(-1L, (int)(b * n)).ToArray();
+        for (int i = 0; i < b; i++)
+            for (int j = 0, k = 0; j < n; j++)
+                if (labels[i * n + j] < c) ids[i * n + j] = perImage[i][k++];
+        var isr = Port.IsrP(logits.reshape(-1, c), pred.reshape(-1, 4), batch.Proposals.reshape(-1, 4), labels, weights, targets, ids, c,
+            ReweightSettings.IsrPDefault, means, stds, sigmoid: true, compat: compat);
+        int positives = labels.Count(l => l < c);
+        Assert.True(positives > 0);
+        var reference = logits.clone().reshape(-1, c).requires_grad_();
+        var expected = (Loss.SigmoidFocal(reference, tensor(labels)).sum(-1) * tensor(isr)).sum() / positives;
+        expected.backward();
+        Assert.Equal(expected.item<float>(), fused.item<float>(), 1e-4 * Math.Max(1, expected.item<float>()));
+        var expectedGrad = reference.grad!.data<float>().ToArray();
+        var fusedGrad = cls.grad!.reshape(-1).data<float>().ToArray();
+        for (int i = 0; i < expectedGrad.Length; i++) Assert.Equal(expectedGrad[i], fusedGrad[i], 1e-6f + 1e-4f * Math.Abs(expectedGrad[i]));
     }
 
     [Theory, MemberData(nameof(Seeds))]

@@ -9,7 +9,7 @@ namespace Pisa.Kernels.Tests.LoopPort;
 /// one image at a time, loops over gts, classes, bins and nms_match groups, host round-trips where the reference has
 /// them. It is the differential oracle of the fused kernels and the baseline of <c>pisa bench kernels</c>; it never
 /// ships in the product's per-step code. Behaviour is <c>compat: mmdet</c> with deterministic tie-breaking (lower
-/// index first), like the kernels.
+/// index first), like the kernels; the ISR-P path also takes <c>Compat.Corrected</c> (Q3 gt offsets, Q6 keys).
 /// </summary>
 public static class LoopPort
 {
@@ -194,32 +194,86 @@ public static class LoopPort
         return (selected, weights);
     }
 
-    /// <summary>IoU-HLR ranks with a loop over classes and, inside, over gts (float32 keys, as <c>mmdet</c>).</summary>
-    public static long[] IoUHlrRanks(float[] ious, long[] gtIds, long[] labels)
+    /// <summary>
+    /// IoU-HLR ranks with the reference's loops: over classes and, inside, over the class's gts. <see cref="Compat.Mmdet"/>
+    /// sorts the float32 key <c>iou + (M - local rank)</c> (Q6); <see cref="Compat.Corrected"/> orders by (local rank, then
+    /// IoU descending). Ties by index.
+    /// </summary>
+    public static long[] IoUHlrRanks(float[] ious, long[] gtIds, long[] labels, Compat compat = Compat.Mmdet)
     {
         int p = ious.Length;
         var rank = new long[p];
         if (p == 0) return rank;
         long maxPerClass = labels.GroupBy(l => l).Max(g => g.LongCount());
         var keys = (float[])ious.Clone();
+        var localRank = new long[p];
         foreach (long label in labels.Distinct())
         {
             var inClass = Enumerable.Range(0, p).Where(i => labels[i] == label).ToArray();
             foreach (long gt in inClass.Select(i => gtIds[i]).Distinct())
             {
                 var ofGt = inClass.Where(i => gtIds[i] == gt).OrderByDescending(i => ious[i]).ThenBy(i => i).ToArray();
-                for (int r = 0; r < ofGt.Length; r++) keys[ofGt[r]] = ious[ofGt[r]] + (float)(maxPerClass - r);
+                for (int r = 0; r < ofGt.Length; r++)
+                {
+                    keys[ofGt[r]] = ious[ofGt[r]] + (float)(maxPerClass - r);
+                    localRank[ofGt[r]] = r;
+                }
             }
-            var ordered = inClass.OrderByDescending(i => keys[i]).ThenBy(i => i).ToArray();
+            var ordered = compat == Compat.Mmdet
+                ? inClass.OrderByDescending(i => keys[i]).ThenBy(i => i).ToArray()
+                : inClass.OrderBy(i => localRank[i]).ThenByDescending(i => ious[i]).ThenBy(i => i).ToArray();
             for (int r = 0; r < ordered.Length; r++) rank[ordered[r]] = r;
         }
         return rank;
     }
 
-    /// <summary>ISR-P over flat samples (softmax head), with the HLR loops above.</summary>
+    /// <summary>
+    /// The reference's batch-unique gt ids, its loop over the images' sampling results: each image's positives' 0-based gt
+    /// indices plus an offset. <see cref="Compat.Mmdet"/> (Q3): <c>last_max_gt</c>, set after each image with positives to that
+    /// image's largest 0-based index + 1 (not added to the previous offset). <see cref="Compat.Corrected"/>: the gt counts of the
+    /// images before.
+    /// </summary>
+    /// <param name="positiveGts">per image, the 0-based gt index of each positive, in sample order.</param>
+    /// <param name="gtCounts">per image, its number of gts.</param>
+    /// <returns>per image, the batch gt id of each positive.</returns>
+    public static long[][] BatchGtIds(long[][] positiveGts, long[] gtCounts, Compat compat)
+    {
+        var ids = new long[positiveGts.Length][];
+        long lastMaxGt = 0, running = 0;
+        for (int i = 0; i < positiveGts.Length; i++)
+        {
+            long offset = compat == Compat.Mmdet ? lastMaxGt : running;
+            ids[i] = positiveGts[i].Select(g => g + offset).ToArray();
+            if (positiveGts[i].Length != 0) lastMaxGt = positiveGts[i].Max() + 1;
+            running += gtCounts[i];
+        }
+        return ids;
+    }
+
+    /// <summary>The sigmoid focal loss of one row summed over its C classes, element by element (label C = all-zero targets).</summary>
+    public static double SigmoidFocalRow(float[] logits, long label, double gamma = 2.0, double alpha = 0.25)
+    {
+        double sum = 0;
+        for (int j = 0; j < logits.Length; j++)
+        {
+            double x = logits[j], p = 1 / (1 + Math.Exp(-x));
+            // -log p = softplus(-x), -log(1-p) = softplus(x).
+            sum += j == label
+                ? alpha * Math.Pow(1 - p, gamma) * Softplus(-x)
+                : (1 - alpha) * Math.Pow(p, gamma) * Softplus(x);
+        }
+        return sum;
+    }
+
+    private static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
+
+    /// <summary>
+    /// ISR-P over flat samples, with the HLR loops above: softmax cross entropy over C+1 logits, or (<paramref name="sigmoid"/>, a
+    /// single-stage head) the sigmoid focal loss per element over C logits, as the reference normalises with the head's own loss.
+    /// </summary>
     /// <returns>the new label weights.</returns>
     public static float[] IsrP(Tensor clsScore, Tensor bboxPred, Tensor rois, long[] labels, float[] labelWeights, Tensor bboxTargets,
-        long[] gtIds, long numClasses, ReweightSettings s, double[]? means, double[]? stds)
+        long[] gtIds, long numClasses, ReweightSettings s, double[]? means, double[]? stds, bool sigmoid = false, Compat compat = Compat.Mmdet)
     {
         var positives = Enumerable.Range(0, labels.Length).Where(i => labels[i] >= 0 && labels[i] < numClasses).ToArray();
         var result = (float[])labelWeights.Clone();
@@ -230,9 +284,16 @@ public static class LoopPort
         var predicted = Boxes.DecodeDeltaXywh(posRois, Boxes.DeltasOfClass(bboxPred.index_select(0, index), posLabels), means, stds);
         var target = Boxes.DecodeDeltaXywh(posRois, bboxTargets.index_select(0, index), means, stds);
         var ious = Boxes.AlignedOverlaps(predicted, target).data<float>().ToArray();
-        var ranks = IoUHlrRanks(ious, positives.Select(i => gtIds[i]).ToArray(), positives.Select(i => labels[i]).ToArray());
+        var ranks = IoUHlrRanks(ious, positives.Select(i => gtIds[i]).ToArray(), positives.Select(i => labels[i]).ToArray(), compat);
         long m = positives.Select(i => labels[i]).GroupBy(l => l).Max(g => g.LongCount());
-        var loss = Loss.CrossEntropy(clsScore.index_select(0, index), posLabels).data<float>().ToArray();
+        double[] loss;
+        if (sigmoid)
+        {
+            var logits = clsScore.index_select(0, index).data<float>().ToArray();
+            int c = (int)clsScore.shape[1];
+            loss = positives.Select((i, k) => SigmoidFocalRow(logits[(k * c)..((k + 1) * c)], labels[i])).ToArray();
+        }
+        else loss = Loss.CrossEntropy(clsScore.index_select(0, index), posLabels).data<float>().ToArray().Select(v => (double)v).ToArray();
         var weights = new float[positives.Length];
         double before = 0, after = 0;
         for (int k = 0; k < positives.Length; k++)
