@@ -25,16 +25,15 @@ public static class Loss
     {
         using var scope = NewDisposeScope();
         long classes = pred.shape[^1];
-        // Targets t are exactly 0 or 1. With the signed logit s = x where t = 0 and s = -x where t = 1, the three factors
-        // are functions of s alone: the BCE with logits is softplus(s), the probability of the wrong answer (p or 1 - p)
-        // is sigmoid(s), and alpha_t (alpha or 1 - alpha) is 0.5 + (0.5 - alpha) * sign. So the loss is four passes over
-        // [N, C] and a backward of three (2.1x faster with gradient at 40k anchors x 80 classes than the blended form),
-        // and softplus keeps confident predictions' small losses exact where log(1 + e^-|x|) rounds.
+        // Targets are exactly 0 or 1, so each blend below is a selection: (1-p)*t + p*(1-t) is where(t, 1-p, p), and
+        // alpha*t + (1-alpha)*(1-t) is where(t, alpha, 1-alpha), bit for bit (and so are the gradients), in a third of the
+        // passes over [N, C] and without a one-hot int64 [N, C+1].
         var isTarget = labels.clamp(0, classes).unsqueeze(-1) == arange(classes, labels.dtype, labels.device);
-        var sign = isTarget.to(pred.dtype).mul_(-2).add_(1);
-        var signed = pred * sign;
-        var alphaT = sign.mul(0.5 - alpha).add_(0.5);
-        return (nn.functional.softplus(signed) * signed.sigmoid().pow(gamma) * alphaT).MoveToOuterDisposeScope();
+        var p = pred.sigmoid();
+        var pWrong = where(isTarget, 1 - p, p);
+        var focalWeight = where(isTarget, alpha, 1 - alpha).to(pred.dtype) * pWrong.pow(gamma);
+        var bce = nn.functional.binary_cross_entropy_with_logits(pred, isTarget.to(pred.dtype), reduction: nn.Reduction.None);
+        return (bce * focalWeight).MoveToOuterDisposeScope();
     }
 
     /// <summary>Smooth L1: <c>0.5 x²/beta</c> for <c>|x| &lt; beta</c>, else <c>|x| - 0.5 beta</c>.</summary>
