@@ -66,6 +66,21 @@ public class ConformanceTests
     }
 
     [Fact]
+    public void A_passing_case_names_the_element_with_the_error_not_an_exact_zero()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"pisa-case-{Guid.NewGuid():N}.json");
+        // |0-0| = 0 is exact (allowance atol 1e-5); |1000-1000.01| = 0.01 is within atol + rtol * 1000.01 = 0.10001.
+        File.WriteAllText(file, """{"format":"pisa-case/1","op":"l1_loss","name":"close","inputs":{"pred":{"dtype":"float32","shape":[2],"data":[0,1000]},"target":{"dtype":"float32","shape":[2],"data":[0,0]}},"outputs":{"loss":{"dtype":"float32","shape":[2],"data":[0,1000.01]}}}""");
+        try
+        {
+            var result = ConformanceRunner.RunFile(file);
+            Assert.True(result.Passed);
+            Assert.Equal("loss[1]", result.Worst);
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Fact]
     public void A_hundred_thousand_candidates_assign_and_sample_exactly()
     {
         // 100,000 10x10 candidates on a 20 px grid (1000 columns x 100 rows) never overlap each other. The 3 gts are copies of

@@ -94,7 +94,9 @@ public static class ConformanceRunner
     /// <summary>Accumulates errors over a case's outputs; the first failure's reason is kept.</summary>
     private sealed class Comparison
     {
-        private double _worstExcess = double.NegativeInfinity;
+        // The worst element is the one whose error uses the largest share of its allowance (abs / (atol + rtol |want|)),
+        // ties to the larger error: an element without error is never worse than one with some.
+        private double _worstShare = -1, _worstAbs = -1;
 
         public double MaxAbs { get; private set; }
         public double MaxRel { get; private set; }
@@ -134,10 +136,10 @@ public static class ConformanceRunner
                 double allowed = exact ? 0 : atol + rtol * Math.Abs(w);
                 MaxAbs = Math.Max(MaxAbs, abs);
                 MaxRel = Math.Max(MaxRel, rel);
-                double excess = abs - allowed;
-                if (excess > _worstExcess)
+                double share = allowed > 0 ? abs / allowed : abs > 0 ? double.PositiveInfinity : 0;
+                if (share > _worstShare || (share == _worstShare && abs > _worstAbs))
                 {
-                    _worstExcess = excess;
+                    (_worstShare, _worstAbs) = (share, abs);
                     Worst = $"{name}[{string.Join(",", Unravel(i, shape))}]";
                 }
                 if (abs > allowed)
