@@ -97,7 +97,8 @@ public sealed record Workload(string Name, int NumClasses, Tensor Gts, Tensor Gt
         cls.scatter_add_(2, matchedClass.unsqueeze(-1), (4 * maxIou).unsqueeze(-1));
         var pred = (randn([images, priors.shape[1], 1, 4], generator: generator) * 0.1 + randn([1, 1, numClasses, 4], generator: generator) * 0.05)
             .reshape(images, priors.shape[1], numClasses * 4);
-        return new Workload($"generated_g{gtsPerImage}_p{proposalsPerImage}", numClasses, gtTensor, labelTensor, proposalTensor, cls, pred);
+        string classes = numClasses == 80 ? "" : $"_c{numClasses}";
+        return new Workload($"generated_g{gtsPerImage}_p{proposalsPerImage}{classes}", numClasses, gtTensor, labelTensor, proposalTensor, cls, pred);
     }
 
     private static float R(double v) => (float)Math.Round(v, 2);

@@ -56,6 +56,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
 
     private static readonly int[] GtCounts = [5, 15, 50];
     private static readonly int[] ProposalCounts = [1024, 4096, 16384, 65536];
+    private static readonly int[] ClassCounts = [20, 320];
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
@@ -84,13 +85,15 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         Run(Workload.Read(workloadFile), 15, loop: true);
         foreach (int gts in GtCounts)
             Run(Workload.Generate(seed: gts, images: 2, gtsPerImage: gts, proposalsPerImage: 2000), 15, loop: true);
+        foreach (int classes in ClassCounts) // G15, 2000 proposals (80 classes is the row above)
+            Run(Workload.Generate(seed: 15, images: 2, gtsPerImage: 15, proposalsPerImage: 2000, numClasses: classes), 15, loop: true);
         foreach (int proposals in ProposalCounts.Where(p => p <= settings.MaxProposals))
             foreach (int gts in GtCounts)
                 Run(Workload.Generate(seed: gts * 7 + proposals, images: 2, gtsPerImage: gts, proposalsPerImage: proposals),
                     proposals <= 4096 ? 9 : proposals <= 16384 ? 3 : 1, loop: proposals <= settings.LoopPortMax);
 
         Console.WriteLine();
-        Console.WriteLine("growth of the fused total with candidates (exponent k in time ~ n^k between successive sizes; n log n is about 1.1):");
+        Console.WriteLine("growth of the fused total with candidates (exponent k in time ~ n^k between successive sizes; n log n is about 1.1), gts and classes:");
         foreach (int gts in GtCounts)
         {
             var series = results.Where(r => r.GtsPerImage == gts && r.Workload.StartsWith("generated") && ProposalCounts.Contains((int)r.ProposalsPerImage))
@@ -99,6 +102,16 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
                 F($"{a.ProposalsPerImage}->{b.ProposalsPerImage}: {Math.Log(b.Fused.Total / a.Fused.Total) / Math.Log((double)b.ProposalsPerImage / a.ProposalsPerImage):0.00}"));
             Console.WriteLine($"  G={gts}: {string.Join(", ", steps)}");
         }
+
+        SizeResult Row2000(int gts, int classes) =>
+            results.First(r => r.Workload == F($"generated_g{gts}_p2000{(classes == 80 ? "" : F($"_c{classes}"))}"));
+        string Series(IReadOnlyList<SizeResult> rows, Func<StageTimes?, double?> total) =>
+            string.Join(" -> ", rows.Select(r => total(r.Fused) is double t ? F($"{t:0.00}") : "-"))
+            + F($" ms (x{total(rows[^1].Fused) / total(rows[0].Fused):0.00}); loop port ")
+            + string.Join(" -> ", rows.Select(r => total(r.LoopPort) is double t ? F($"{t:0.00}") : "-"))
+            + F($" ms (x{total(rows[^1].LoopPort) / total(rows[0].LoopPort):0.00})");
+        Console.WriteLine(F($"  with gts 5 -> 15 -> 50 (2000 proposals, 80 classes): fused {Series(GtCounts.Select(g => Row2000(g, 80)).ToList(), t => t?.Total)}"));
+        Console.WriteLine(F($"  with classes 20 -> 80 -> 320 (G=15, 2000 proposals): fused {Series([Row2000(15, 20), Row2000(15, 80), Row2000(15, 320)], t => t?.Total)}"));
 
         var floorWorkload = Workload.Generate(seed: 50, images: 2, gtsPerImage: 50, proposalsPerImage: 2000);
         var opFloor = KernelBench.MeasureOpFloor(floorWorkload, 31, cpuClock);
