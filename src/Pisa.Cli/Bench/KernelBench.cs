@@ -47,14 +47,28 @@ public static class KernelBench
     private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];
 
     /// <summary>Measures one workload.</summary>
-    /// <param name="repeats">timed runs per stage (after one warm-up); the median is reported.</param>
+    /// <param name="repeats">timed runs per stage (after the warm-up); the median is reported.</param>
     /// <param name="withLoopPort">whether to time the loop port too (it is slow at large sizes).</param>
     public static SizeResult Measure(Workload w, int repeats, bool withLoopPort, bool cpuClock)
     {
         ResetPeakMemory();
         using var scope = NewDisposeScope();
-        var fused = Median(repeats, () => FusedStage(w, new Generator(0), new StageClock(cpuClock)));
-        StageTimes? loop = withLoopPort ? Median(Math.Max(1, repeats / 3), () => LoopStage(w, new Random(0), new StageClock(cpuClock))) : null;
+        StageTimes Fused() => FusedStage(w, new Generator(0), new StageClock(cpuClock));
+        StageTimes Loop() => LoopStage(w, new Random(0), new StageClock(cpuClock));
+        StageTimes fused;
+        StageTimes? loop = null;
+        if (withLoopPort)
+        {
+            // Alternating runs, so a change of the machine's state (another job, frequency) touches both sides alike.
+            WarmUp(() => Fused());
+            WarmUp(() => Loop());
+            var runs = Enumerable.Range(0, repeats).Select(_ => (Fused: Fused(), Loop: Loop())).ToList();
+            (fused, loop) = (MedianTimes(runs.Select(r => r.Fused).ToList()), MedianTimes(runs.Select(r => r.Loop).ToList()));
+        }
+        else
+        {
+            fused = Median(repeats, Fused);
+        }
         var candidates = cat([w.Gts, w.Proposals], 1);
         double floor = MedianOf(repeats * 3, cpuClock, () => { using var _ = Boxes.Overlaps(w.Gts, candidates); });
         return new SizeResult(w.Name, w.GtsPerImage, w.ProposalsPerImage, fused, loop, floor, PeakMemoryMiB());
@@ -176,7 +190,12 @@ public static class KernelBench
     private static StageTimes Median(int repeats, Func<StageTimes> run)
     {
         WarmUp(() => run());
-        var runs = Enumerable.Range(0, repeats).Select(_ => run()).ToList();
+        return MedianTimes(Enumerable.Range(0, repeats).Select(_ => run()).ToList());
+    }
+
+    /// <summary>The median of each stage over the runs.</summary>
+    private static StageTimes MedianTimes(List<StageTimes> runs)
+    {
         double M(Func<StageTimes, double> f) => MedianValue(runs.Select(f));
         return new StageTimes(M(r => r.Assign), M(r => r.Libra), M(r => r.ScoreHlr), M(r => r.IsrP), M(r => r.Carl), M(r => r.Total));
     }
@@ -213,11 +232,28 @@ public static class KernelBench
     /// <summary>Resets the kernel's peak-RSS counter (Linux: writing 5 to clear_refs), so each size reports its own peak.</summary>
     private static void ResetPeakMemory()
     {
+        // Finalisers release what TorchSharp's implicit scalars hold, and malloc_trim hands glibc's free heap back, so
+        // the peak of a size is its own and not what earlier sizes left in the allocator.
         GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        TrimNativeHeap();
         try { if (OperatingSystem.IsLinux()) File.WriteAllText("/proc/self/clear_refs", "5"); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }
+
+    /// <summary>glibc's <c>malloc_trim(0)</c> where there is one (Linux with glibc); elsewhere nothing.</summary>
+    private static void TrimNativeHeap()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try { _ = MallocTrim(0); }
+        catch (DllNotFoundException) { }
+        catch (EntryPointNotFoundException) { }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
 
     /// <summary>Peak resident memory of the process since the last reset, in MiB.</summary>
     private static double PeakMemoryMiB()
