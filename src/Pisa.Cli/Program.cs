@@ -1,3 +1,4 @@
 using Pisa.Cli;
 
+NativeHeap.KeepFreedMemory();
 return PisaApp.Run(args);
