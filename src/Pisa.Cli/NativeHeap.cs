@@ -33,9 +33,21 @@ internal static class NativeHeap
         catch (EntryPointNotFoundException) { }
     }
 
+    /// <summary>Hands glibc's free heap back to the system (<c>malloc_trim(0)</c>) where there is one; elsewhere nothing.</summary>
+    public static void Trim()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try { _ = MallocTrim(0); }
+        catch (DllNotFoundException) { }
+        catch (EntryPointNotFoundException) { }
+    }
+
     private static bool UserTunesMalloc() =>
         new[] { "GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_" }.Any(name => Environment.GetEnvironmentVariable(name) is not null);
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int MallOpt(int parameter, int value);
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
 }

@@ -237,23 +237,11 @@ public static class KernelBench
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        TrimNativeHeap();
+        NativeHeap.Trim();
         try { if (OperatingSystem.IsLinux()) File.WriteAllText("/proc/self/clear_refs", "5"); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }
-
-    /// <summary>glibc's <c>malloc_trim(0)</c> where there is one (Linux with glibc); elsewhere nothing.</summary>
-    private static void TrimNativeHeap()
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        try { _ = MallocTrim(0); }
-        catch (DllNotFoundException) { }
-        catch (EntryPointNotFoundException) { }
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
-    private static extern int MallocTrim(nuint pad);
 
     /// <summary>Peak resident memory of the process since the last reset, in MiB.</summary>
     private static double PeakMemoryMiB()
