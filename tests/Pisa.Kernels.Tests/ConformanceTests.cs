@@ -35,49 +35,31 @@ public class ConformanceTests
     [InlineData("""{"format":"pisa-case/1","op":"l1_loss","inputs":{"pred":{"dtype":"float32","shape":[1],"data":[1]},"target":{"dtype":"float32","shape":[1],"data":[0]}},"outputs":{"oops":{"dtype":"float32","shape":[1],"data":[1]}}}""", "produces no output 'oops'")]
     public void A_bad_case_file_fails_with_the_file_and_the_reason(string json, string reason)
     {
-        string file = Path.Combine(Path.GetTempPath(), $"pisa-case-{Guid.NewGuid():N}.json");
-        File.WriteAllText(file, json);
-        try
-        {
-            var result = ConformanceRunner.RunFile(file);
-            Assert.False(result.Passed);
-            Assert.Contains(reason, result.Reason);
-            Assert.Contains(file, result.ToString());
-            Assert.StartsWith("FAIL", result.ToString());
-        }
-        finally { File.Delete(file); }
+        var (result, file) = RunCaseText(json);
+        Assert.False(result.Passed);
+        Assert.Contains(reason, result.Reason);
+        Assert.Contains(file, result.ToString());
+        Assert.StartsWith("FAIL", result.ToString());
     }
 
     [Fact]
     public void A_wrong_number_fails_naming_the_worst_element_and_its_errors()
     {
-        string file = Path.Combine(Path.GetTempPath(), $"pisa-case-{Guid.NewGuid():N}.json");
         // |1-0| = 1 and |2-0| = 2 are right; the last element is 3 where the case wants 3.5: abs 0.5, rel 0.5/3.5.
-        File.WriteAllText(file, """{"format":"pisa-case/1","op":"l1_loss","name":"wrong","inputs":{"pred":{"dtype":"float32","shape":[3],"data":[1,2,3]},"target":{"dtype":"float32","shape":[3],"data":[0,0,0]}},"outputs":{"loss":{"dtype":"float32","shape":[3],"data":[1,2,3.5]}}}""");
-        try
-        {
-            var result = ConformanceRunner.RunFile(file);
-            Assert.False(result.Passed);
-            Assert.Equal(0.5, result.MaxAbsError, 6);
-            Assert.Equal(0.5 / 3.5, result.MaxRelError, 6);
-            Assert.Equal("loss[2]", result.Worst);
-        }
-        finally { File.Delete(file); }
+        var (result, _) = RunCaseText("""{"format":"pisa-case/1","op":"l1_loss","name":"wrong","inputs":{"pred":{"dtype":"float32","shape":[3],"data":[1,2,3]},"target":{"dtype":"float32","shape":[3],"data":[0,0,0]}},"outputs":{"loss":{"dtype":"float32","shape":[3],"data":[1,2,3.5]}}}""");
+        Assert.False(result.Passed);
+        Assert.Equal(0.5, result.MaxAbsError, 6);
+        Assert.Equal(0.5 / 3.5, result.MaxRelError, 6);
+        Assert.Equal("loss[2]", result.Worst);
     }
 
     [Fact]
     public void A_passing_case_names_the_element_with_the_error_not_an_exact_zero()
     {
-        string file = Path.Combine(Path.GetTempPath(), $"pisa-case-{Guid.NewGuid():N}.json");
         // |0-0| = 0 is exact (allowance atol 1e-5); |1000-1000.01| = 0.01 is within atol + rtol * 1000.01 = 0.10001.
-        File.WriteAllText(file, """{"format":"pisa-case/1","op":"l1_loss","name":"close","inputs":{"pred":{"dtype":"float32","shape":[2],"data":[0,1000]},"target":{"dtype":"float32","shape":[2],"data":[0,0]}},"outputs":{"loss":{"dtype":"float32","shape":[2],"data":[0,1000.01]}}}""");
-        try
-        {
-            var result = ConformanceRunner.RunFile(file);
-            Assert.True(result.Passed);
-            Assert.Equal("loss[1]", result.Worst);
-        }
-        finally { File.Delete(file); }
+        var (result, _) = RunCaseText("""{"format":"pisa-case/1","op":"l1_loss","name":"close","inputs":{"pred":{"dtype":"float32","shape":[2],"data":[0,1000]},"target":{"dtype":"float32","shape":[2],"data":[0,0]}},"outputs":{"loss":{"dtype":"float32","shape":[2],"data":[0,1000.01]}}}""");
+        Assert.True(result.Passed);
+        Assert.Equal("loss[1]", result.Worst);
     }
 
     [Fact]
@@ -117,5 +99,14 @@ public class ConformanceTests
             new IoUBalancedSettings(), firstCall: true, Compat.Mmdet, new Generator(1));
         Assert.Equal(512, picked.sum().item<long>());
         Assert.Equal(0, (picked & (gtInds != 0)).sum().item<long>());
+    }
+
+    /// <summary>Runs a case given as JSON text from a temporary file (deleted afterwards); returns the result and the file's path.</summary>
+    private static (CaseResult Result, string File) RunCaseText(string json)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"pisa-case-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, json);
+        try { return (ConformanceRunner.RunFile(file), file); }
+        finally { File.Delete(file); }
     }
 }

@@ -15,19 +15,7 @@ public class DifferentialTests
     {
         var batch = RandomBatch.Create(seed);
         var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
-        foreach (var t in new[] { Kernels.Assign.Thresholds.RcnnDefault, Kernels.Assign.Thresholds.RpnDefault, new Kernels.Assign.Thresholds(0.6, 0.4, 0.2, true, false) })
-        {
-            var fused = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, t);
-            for (int b = 0; b < candidates.shape[0]; b++)
-            {
-                var realGts = batch.GtMask[b];
-                // The port sees only this image's real gts; padding gt slots come last, so gt numbers agree.
-                var (gtInds, maxOverlaps, labels) = Port.Assign(candidates[b][mask[b]], batch.Gts[b][realGts], batch.GtLabels[b][realGts], t);
-                Assert.Equal(gtInds, fused.GtInds[b][mask[b]].data<long>().ToArray());
-                Assert.Equal(labels, fused.Labels[b][mask[b]].data<long>().ToArray());
-                Assert.Equal(maxOverlaps, fused.MaxOverlaps[b][mask[b]].data<float>().ToArray());
-            }
-        }
+        AssignmentMatchesThePort(batch, candidates, mask);
     }
 
     [Theory, MemberData(nameof(Seeds))]
@@ -40,13 +28,23 @@ public class DifferentialTests
         var farAway = tensor(new[] { 1e5f, 1e5f, 1e5f + 10, 1e5f + 10 }).expand(3, 1000, 4);
         var proposals = cat([farAway, batch.Proposals, batch.Proposals], 1);
         var mask = cat([ones(3, 1000, ScalarType.Bool), batch.ProposalMask, batch.ProposalMask], 1);
+        AssignmentMatchesThePort(batch, proposals, mask);
+    }
+
+    /// <summary>
+    /// The batched assignment of <paramref name="candidates"/> equals the port's, image by image, under the R-CNN and RPN
+    /// thresholds and low-quality matching without gt_max_assign_all.
+    /// </summary>
+    private static void AssignmentMatchesThePort(RandomBatch batch, Tensor candidates, Tensor mask)
+    {
         foreach (var t in new[] { Kernels.Assign.Thresholds.RcnnDefault, Kernels.Assign.Thresholds.RpnDefault, new Kernels.Assign.Thresholds(0.6, 0.4, 0.2, true, false) })
         {
-            var fused = Kernels.Assign.MaxIou(batch.Gts, proposals, batch.GtLabels, batch.GtMask, mask, t);
-            for (int b = 0; b < proposals.shape[0]; b++)
+            var fused = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, t);
+            for (int b = 0; b < candidates.shape[0]; b++)
             {
                 var realGts = batch.GtMask[b];
-                var (gtInds, maxOverlaps, labels) = Port.Assign(proposals[b][mask[b]], batch.Gts[b][realGts], batch.GtLabels[b][realGts], t);
+                // The port sees only this image's real gts; padding gt slots come last, so gt numbers agree.
+                var (gtInds, maxOverlaps, labels) = Port.Assign(candidates[b][mask[b]], batch.Gts[b][realGts], batch.GtLabels[b][realGts], t);
                 Assert.Equal(gtInds, fused.GtInds[b][mask[b]].data<long>().ToArray());
                 Assert.Equal(labels, fused.Labels[b][mask[b]].data<long>().ToArray());
                 Assert.Equal(maxOverlaps, fused.MaxOverlaps[b][mask[b]].data<float>().ToArray());
