@@ -103,34 +103,30 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
             Console.WriteLine($"  G={gts}: {string.Join(", ", steps)}");
         }
 
-        SizeResult Row2000(int gts, int classes) =>
+        SizeResult Row2000(int gts, int classes = 80) =>
             results.First(r => r.Workload == F($"generated_g{gts}_p2000{(classes == 80 ? "" : F($"_c{classes}"))}"));
-        string Series(IReadOnlyList<SizeResult> rows, Func<StageTimes?, double?> total) =>
-            string.Join(" -> ", rows.Select(r => total(r.Fused) is double t ? F($"{t:0.00}") : "-"))
-            + F($" ms (x{total(rows[^1].Fused) / total(rows[0].Fused):0.00}); loop port ")
-            + string.Join(" -> ", rows.Select(r => total(r.LoopPort) is double t ? F($"{t:0.00}") : "-"))
-            + F($" ms (x{total(rows[^1].LoopPort) / total(rows[0].LoopPort):0.00})");
-        Console.WriteLine(F($"  with gts 5 -> 15 -> 50 (2000 proposals, 80 classes): fused {Series(GtCounts.Select(g => Row2000(g, 80)).ToList(), t => t?.Total)}"));
-        Console.WriteLine(F($"  with classes 20 -> 80 -> 320 (G=15, 2000 proposals): fused {Series([Row2000(15, 20), Row2000(15, 80), Row2000(15, 320)], t => t?.Total)}"));
+        Console.WriteLine(F($"  with gts 5 -> 15 -> 50 (2000 proposals, 80 classes): {Series(GtCounts.Select(g => Row2000(g)).ToList())}"));
+        Console.WriteLine(F($"  with classes 20 -> 80 -> 320 (G=15, 2000 proposals): {Series([Row2000(15, 20), Row2000(15), Row2000(15, 320)])}"));
 
         var floorWorkload = Workload.Generate(seed: 50, images: 2, gtsPerImage: 50, proposalsPerImage: 2000);
         var opFloor = KernelBench.MeasureOpFloor(floorWorkload, 31, cpuClock);
-        var g50 = results.First(r => r.Workload == floorWorkload.Name);
         Console.WriteLine();
-        Console.WriteLine(OpFloorReport(opFloor, g50));
+        Console.WriteLine(OpFloorReport(opFloor, Row2000(50)));
         var reference = ReferenceTimes.Read(workloadFile);
         if (reference.Count > 0)
         {
             Console.WriteLine();
             Console.WriteLine("against the reference implementation's own times (WORKLOAD.md: mmdetection, libtorch 1.13, one thread):");
-            foreach (var row in reference)
-                if (results.FirstOrDefault(r => r.Workload == F($"generated_g{row.GtsPerImage}_p2000")) is { } ours)
-                    Console.WriteLine(F($"  G={row.GtsPerImage,-3} reference {row.TotalMs,6:0.0} ms, fused {ours.Fused.Total,6:0.00} ms: {row.TotalMs / ours.Fused.Total,4:0.0}x faster (a fifth of the reference: {row.TotalMs / 5:0.00} ms)"));
+            foreach (var row in reference.Where(row => GtCounts.Contains(row.GtsPerImage)))
+            {
+                double fused = Row2000(row.GtsPerImage).Fused.Total;
+                Console.WriteLine(F($"  G={row.GtsPerImage,-3} reference {row.TotalMs,6:0.0} ms, fused {fused,6:0.00} ms: {row.TotalMs / fused,4:0.0}x faster (a fifth of the reference: {row.TotalMs / 5:0.00} ms)"));
+            }
         }
 
         if (settings.Json is string json)
         {
-            var document = new { threads = get_num_threads(), clock = settings.Clock, workload = workloadFile, results, opFloor, reference = ReferenceTimes.Read(workloadFile) };
+            var document = new { threads = get_num_threads(), clock = settings.Clock, workload = workloadFile, results, opFloor, reference };
             File.WriteAllText(json, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"wrote {json}");
         }
@@ -190,6 +186,14 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
     // The shared folder sits beside the repository (the folder holding Pisa.Dsl.sln).
     private static string DefaultWorkload() =>
         Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "bench", "coco_like_g15_seed0.json"));
+
+    /// <summary>The fused and loop-port totals along a series of sizes, and how much the last grew over the first.</summary>
+    private static string Series(IReadOnlyList<SizeResult> rows)
+    {
+        string Totals(Func<SizeResult, double?> total) =>
+            string.Join(" -> ", rows.Select(r => total(r) is double t ? F($"{t:0.00}") : "-")) + F($" ms (x{total(rows[^1]) / total(rows[0]):0.00})");
+        return $"fused {Totals(r => r.Fused.Total)}; loop port {Totals(r => r.LoopPort?.Total)}";
+    }
 
     /// <summary>The op floor of the G50 workload beside its fused total and the issue's two ratio targets.</summary>
     private static string OpFloorReport(OpFloor f, SizeResult r)
