@@ -70,7 +70,7 @@ public static class Assign
         var gtInds = full_like(maxOverlaps, -1L, ScalarType.Int64);
         gtInds.masked_fill_((maxOverlaps >= 0) & (maxOverlaps < t.NegIou), 0L);
         gtInds = where(maxOverlaps >= t.PosIou, argmaxGt.add_(1), gtInds);
-        if (t.MatchLowQuality) gtInds = LowQualityMatches(tiles, n, g, gtInds, t);
+        if (t.MatchLowQuality && n > 0) gtInds = LowQualityMatches(tiles, n, g, gtInds, t); // no candidates: nothing to claim
 
         // No gts at all: every real candidate is a negative with max IoU 0 (padding stays ignored).
         var noGt = ~gtMask.any(1, keepdim: true);

@@ -178,4 +178,16 @@ public class PropertyTests
         Assert.True(Same(Draw(5), Draw(5)));
         Assert.False(Same(Draw(5), Draw(6)));
     }
+
+    [Fact]
+    public void A_batch_without_candidate_slots_assigns_nothing_with_or_without_low_quality_matching()
+    {
+        var gts = tensor(new float[] { 0, 0, 10, 10 }).view(1, 1, 4);
+        foreach (var t in new[] { Kernels.Assign.Thresholds.RcnnDefault, Kernels.Assign.Thresholds.RpnDefault })
+        {
+            var assigned = Kernels.Assign.MaxIou(gts, zeros(1, 0, 4), zeros(1, 1, ScalarType.Int64), ones(1, 1, ScalarType.Bool), zeros(1, 0, ScalarType.Bool), t);
+            Assert.Equal([1L, 0L], assigned.GtInds.shape);
+            Assert.Equal([1L, 0L], assigned.MaxOverlaps.shape);
+        }
+    }
 }
