@@ -52,7 +52,7 @@ public static class Assign
         var argmaxParts = new List<Tensor>();
         var tiles = new List<(long Start, Tensor Masked)>();
         var paddingGt = (~gtMask).unsqueeze(-1);
-        for (long start = 0; start == 0 || start < n; start += tile)
+        for (long start = 0; start == 0 || start < n; start += tile) // at least one (possibly empty) tile: the shapes stay [B, N]
         {
             var columns = TensorIndex.Slice(start, Math.Min(n, start + tile));
             var masked = Boxes.Overlaps(gtBoxes, boxes[TensorIndex.Colon, columns]).masked_fill_(paddingGt, -1.0);

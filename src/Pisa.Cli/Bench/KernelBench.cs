@@ -85,11 +85,11 @@ public static class KernelBench
         var overlaps = Boxes.Overlaps(w.Gts, candidates);
         var logProbabilities = w.ClsScore.log_softmax(-1);
         var foreground = logProbabilities[TensorIndex.Ellipsis, TensorIndex.Slice(0, w.NumClasses)];
-        double Op(Func<Tensor> op) => MedianOf(repeats, cpuClock, () => { using var _ = op(); });
-        double iou = Op(() => Boxes.Overlaps(w.Gts, candidates));
-        double maxOverGts = MedianOf(repeats, cpuClock, () => { var (v, i) = overlaps.max(1); v.Dispose(); i.Dispose(); });
-        double logSoftmax = Op(() => w.ClsScore.log_softmax(-1));
-        double maxOverClasses = MedianOf(repeats, cpuClock, () => { var (v, i) = foreground.max(-1); v.Dispose(); i.Dispose(); });
+        double Op(Func<Tensor[]> op) => MedianOf(repeats, cpuClock, () => { foreach (var t in op()) t.Dispose(); });
+        double iou = Op(() => [Boxes.Overlaps(w.Gts, candidates)]);
+        double maxOverGts = Op(() => { var (values, indexes) = overlaps.max(1); return [values, indexes]; });
+        double logSoftmax = Op(() => [w.ClsScore.log_softmax(-1)]);
+        double maxOverClasses = Op(() => { var (values, indexes) = foreground.max(-1); return [values, indexes]; });
 
         long before = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.CreatedInScopeCount;
         FusedStage(w, new Generator(0), new StageClock(cpuClock));

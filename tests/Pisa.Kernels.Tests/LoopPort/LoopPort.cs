@@ -50,7 +50,7 @@ public static class LoopPort
                         if (!t.GtMaxAssignAll) break;
                     }
             }
-        var gtLabelValues = gtLabels.data<long>().ToArray();
+        var gtLabelValues = Host<long>(gtLabels);
         for (long i = 0; i < n; i++) if (gtInds[i] > 0) labels[i] = gtLabelValues[gtInds[i] - 1];
         return (gtInds, maxOverlaps, labels);
     }
@@ -283,17 +283,17 @@ public static class LoopPort
         var posRois = rois.index_select(0, index);
         var predicted = Boxes.DecodeDeltaXywh(posRois, Boxes.DeltasOfClass(bboxPred.index_select(0, index), posLabels), means, stds);
         var target = Boxes.DecodeDeltaXywh(posRois, bboxTargets.index_select(0, index), means, stds);
-        var ious = Boxes.AlignedOverlaps(predicted, target).data<float>().ToArray();
+        var ious = Host<float>(Boxes.AlignedOverlaps(predicted, target));
         var ranks = IoUHlrRanks(ious, positives.Select(i => gtIds[i]).ToArray(), positives.Select(i => labels[i]).ToArray(), compat);
         long m = positives.Select(i => labels[i]).GroupBy(l => l).Max(g => g.LongCount());
         double[] loss;
         if (sigmoid)
         {
-            var logits = clsScore.index_select(0, index).data<float>().ToArray();
+            var logits = Host<float>(clsScore.index_select(0, index));
             int c = (int)clsScore.shape[1];
             loss = positives.Select((i, k) => SigmoidFocalRow(logits[(k * c)..((k + 1) * c)], labels[i])).ToArray();
         }
-        else loss = Loss.CrossEntropy(clsScore.index_select(0, index), posLabels).data<float>().ToArray().Select(v => (double)v).ToArray();
+        else loss = Host<float>(Loss.CrossEntropy(clsScore.index_select(0, index), posLabels)).Select(v => (double)v).ToArray();
         var weights = new float[positives.Length];
         double before = 0, after = 0;
         for (int k = 0; k < positives.Length; k++)
