@@ -34,6 +34,7 @@ public static class PisaApp
             config.AddCommand<CheckCommand>("check").WithDescription("Validate recipes (files or folders); print every diagnostic; exit 1 on any error.");
             config.AddCommand<ExplainCommand>("explain").WithDescription("Print the resolved recipe and its stage graph.");
             config.AddCommand<VariantsCommand>("variants").WithDescription("List a recipe's variant points and their generated names.");
+            config.AddCommand<DoctorCommand>("doctor").WithDescription("Platform facts (CPU, SIMD, libtorch, oneDNN, convolution backend) and numerical self-checks; exit 1 on a failure.");
             config.AddCommand<ConformanceCommand>("conformance").WithDescription("Run conformance case files or folders; exit 0 only if all pass.");
             config.AddCommand<BenchCommand>("bench").WithDescription("Pipeline benchmarks: print ratios measured side by side, write JSON.");
             config.AddBranch("data", data =>
@@ -57,7 +58,7 @@ public static class PisaApp
             Console.Error.WriteLine($"error: {ex.Message}");
             return UserError;
         }
-        catch (PisaUserException ex)
+        catch (Exception ex) when (ex is PisaUserException or Pisa.Training.Platform.PlatformSettingException)
         {
             Console.Error.WriteLine(ex.Message);
             return UserError;

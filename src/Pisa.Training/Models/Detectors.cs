@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using Pisa.Training.Platform;
 using static TorchSharp.torch;
 
 namespace Pisa.Training.Models;
@@ -30,6 +31,7 @@ public sealed class TwoStageDetector : nn.Module
 
     public TwoStageDetector(DetectorOptions options) : base(nameof(TwoStageDetector))
     {
+        TorchPlatform.Configure();
         Options = options;
         features = new FeatureExtractor(options.UseFpn, options.BackboneWidth, options.FeatureChannels, options.TwoStageFinestStride);
         Anchors = AnchorGenerator.ForSmallImages(features.Strides);
@@ -68,6 +70,7 @@ public sealed class SingleStageDetector : nn.Module<Tensor, (Tensor ClassLogits,
 
     public SingleStageDetector(DetectorOptions options) : base(nameof(SingleStageDetector))
     {
+        TorchPlatform.Configure();
         Options = options;
         features = new FeatureExtractor(options.UseFpn, options.BackboneWidth, options.FeatureChannels, options.SingleStageFinestStride);
         Anchors = AnchorGenerator.ForSmallImages(features.Strides);

@@ -4,6 +4,7 @@ using Pisa.Kernels.Pipeline;
 using Pisa.Recipes;
 using Pisa.Training.Data;
 using Pisa.Training.Models;
+using Pisa.Training.Platform;
 using Pisa.Training.Runs;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -58,6 +59,7 @@ public sealed class Trainer
     {
         var clock = Stopwatch.StartNew();
         var device = options.ResolveDevice();
+        Message?.Invoke(TorchPlatform.Configure().Describe());
         torch.manual_seed(settings.Seed);
         int classes = train.Categories.Count;
         using var runner = DetectorRunner.Create(recipe, pipeline, (options.Model ?? DefaultModel(classes)) with { NumClasses = classes });
@@ -74,7 +76,8 @@ public sealed class Trainer
         TimeSpan Elapsed() => before + clock.Elapsed;
         var log = new RunLog(run, resumeAt: resume ? step : null);
         ValidationResult? validation = null;
-        var window = new LossWindow();
+        var parameters = runner.Model.named_parameters().Where(p => p.parameter.requires_grad).ToArray();
+        var window = new LossWindow(parameters.Select(p => p.name).ToArray(), options.LogEvery);
         try
         {
             for (int epoch = (int)(step / perEpoch); epoch < settings.Epochs; epoch++)
@@ -88,7 +91,14 @@ public sealed class Trainer
                         if (iteration++ < skip) continue;
                         // Everything an iteration allocates dies with this scope; only the window's sums live on.
                         using var iterationScope = NewDisposeScope();
-                        TrainStep(runner, optimizer, ToDevice(cpuBatch, device), generator, schedule.At(step), window);
+                        var failure = TrainStep(runner, parameters, optimizer, ToDevice(cpuBatch, device), generator, schedule.At(step), window, step);
+                        if (failure is not null)
+                        {
+                            // Caught before the optimizer applied it: the model is still the finite one of this step.
+                            string kept = Save(checkpoints, runner.Model, optimizer, generator, step, Elapsed());
+                            log.Finish(validation);
+                            throw new TrainingException($"{failure} The model before this step is saved: {kept}.");
+                        }
                     }
                     double lr = schedule.At(step);
                     step++;
@@ -121,30 +131,54 @@ public sealed class Trainer
         }
     }
 
-    /// <summary>One optimisation step; nothing is read back to the host (the loss window accumulates on the device).</summary>
-    private void TrainStep(IDetectorRunner runner, OptimizerHelper optimizer, DetectionBatch batch, Generator generator, double lr, LossWindow window)
+    /// <summary>
+    /// One optimisation step. Whether the loss and each gradient are finite is kept on the device with the losses and
+    /// read with them; only gradient clipping (its norm) and <see cref="TrainingOptions.DetectAnomaly"/> read back every
+    /// step, and a non-finite gradient seen there stops the run before the optimizer applies it.
+    /// </summary>
+    /// <returns>Null, or why the step was not applied.</returns>
+    private string? TrainStep(IDetectorRunner runner, (string Name, Parameter Parameter)[] parameters, OptimizerHelper optimizer, DetectionBatch batch,
+        Generator generator, double lr, LossWindow window, long step)
     {
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
         var losses = runner.Losses(batch, generator);
         var total = losses.Values.Aggregate((a, b) => a + b);
         optimizer.zero_grad();
         total.backward();
-        if (options.ClipGradNorm is double maxNorm) nn.utils.clip_grad_norm_(runner.Model.parameters(), maxNorm);
+        var finite = NonFiniteTraining.Flags(total, parameters.Select(p => p.Parameter));
+        if (options.DetectAnomaly && !finite.all().item<bool>())
+            return NonFinite(step, window.Names, finite) + " " + NonFiniteTraining.Rerun(() =>
+            {
+                optimizer.zero_grad();
+                runner.Losses(batch, generator).Values.Aggregate((a, b) => a + b).backward();
+            });
+        if (options.ClipGradNorm is double maxNorm && !double.IsFinite(nn.utils.clip_grad_norm_(parameters.Select(p => p.Parameter), maxNorm)))
+            return NonFinite(step, window.Names, finite);
         optimizer.step();
-        window.Add(losses, total);
+        window.Add(losses, total, finite);
+        return null;
     }
+
+    /// <summary>Which step went non-finite and where first, and what to do about it.</summary>
+    private string NonFinite(long step, IReadOnlyList<string> names, Tensor finite) =>
+        NonFiniteTraining.Describe(recipe.Name, step + 1, names, finite.cpu().data<bool>().ToArray(), settings.WarmupIters, options.DetectAnomaly);
 
     private void Report(RunLog log, LossWindow window, int epoch, int iteration, int perEpoch, long step, long totalSteps, double lr, TimeSpan elapsed)
     {
-        var means = window.ReadAndReset();
+        long first = step - window.Count + 1;
+        var (means, badStep, flags) = window.ReadAndReset();
         means["lr"] = lr;
         log.Losses(step, means, elapsed); // a diverged window too: the log shows where it went (pisa compare reports it)
-        if (means.FirstOrDefault(m => !double.IsFinite(m.Value)) is { Key: not null } bad)
-            throw new TrainingException($"{recipe.Name}: {bad.Key} became {bad.Value} at step {step} (epoch {epoch + 1}); lower train.lr or check the data");
+        if (badStep is int offset)
+        {
+            log.Finish(null);
+            throw new TrainingException(NonFiniteTraining.Describe(recipe.Name, first + offset, window.Names, flags!, settings.WarmupIters, options.DetectAnomaly)
+                + " The checkpoints written before it are finite; resume from one with --resume, or retrain with --detect-anomaly.");
+        }
         Progress?.Invoke(new TrainingProgress(epoch + 1, settings.Epochs, iteration, perEpoch, step, totalSteps, lr, means, elapsed));
     }
 
-    private void Save(CheckpointWriter checkpoints, nn.Module model, OptimizerHelper optimizer, Generator generator, long step, TimeSpan elapsed)
+    private string Save(CheckpointWriter checkpoints, nn.Module model, OptimizerHelper optimizer, Generator generator, long step, TimeSpan elapsed)
     {
         string path = Path.Combine(checkpoints.Directory, $"step-{step:D8}.ckpt");
         TrainingState.Capture(step, generator, elapsed).Write(TrainingState.PathFor(path));
@@ -152,6 +186,7 @@ public sealed class Trainer
         var kept = checkpoints.Checkpoints().Select(c => TrainingState.PathFor(c.Path)).ToHashSet();
         foreach (string state in Directory.EnumerateFiles(checkpoints.Directory, "*.state.json").Where(s => !kept.Contains(s))) File.Delete(state);
         Message?.Invoke($"checkpoint={path}");
+        return path;
     }
 
     /// <returns>The checkpoint's step and the run's wall time up to it.</returns>
@@ -168,15 +203,21 @@ public sealed class Trainer
     /// <summary>The batch on <paramref name="device"/>: itself on the CPU, else a copy.</summary>
     internal static DetectionBatch ToDevice(DetectionBatch batch, Device device) => device.type == DeviceType.CPU ? batch : batch.To(device);
 
-    /// <summary>Loss sums kept on the device between readings, so the loop never waits for the host.</summary>
-    private sealed class LossWindow : IDisposable
+    /// <summary>
+    /// Loss sums kept on the device between readings, so the loop never waits for the host, with each step's finiteness
+    /// flags (<see cref="NonFiniteTraining.Flags"/>) beside them.
+    /// </summary>
+    private sealed class LossWindow(string[] parameterNames, int capacity) : IDisposable
     {
         private string[] names = [];
-        private Tensor? sums;
+        private Tensor? sums, flags;
+
+        /// <summary>"loss", then the trainable parameters' names: the order of a flags row.</summary>
+        public IReadOnlyList<string> Names { get; } = ["loss", .. parameterNames];
 
         public int Count { get; private set; }
 
-        public void Add(IReadOnlyDictionary<string, Tensor> losses, Tensor total)
+        public void Add(IReadOnlyDictionary<string, Tensor> losses, Tensor total, Tensor finite)
         {
             using var scope = NewDisposeScope();
             if (sums is null)
@@ -184,22 +225,33 @@ public sealed class Trainer
                 names = [.. losses.Keys, "loss"];
                 sums = zeros(names.Length, dtype: total.dtype, device: total.device).DetachFromDisposeScope();
             }
+            flags ??= ones(Math.Max(1, capacity), Names.Count, dtype: ScalarType.Bool, device: total.device).DetachFromDisposeScope();
             sums.add_(stack([.. names[..^1].Select(n => losses[n].detach()), total.detach()]));
+            flags[Math.Min(Count, (int)flags.shape[0] - 1)].bitwise_and_(finite);
             Count++;
         }
 
-        /// <summary>The window's mean of each loss; one host transfer.</summary>
-        public Dictionary<string, double> ReadAndReset()
+        /// <summary>The window's mean of each loss, the first step (offset in the window) that was not finite, and that step's flags; one host transfer each.</summary>
+        public (Dictionary<string, double> Means, int? BadStep, bool[]? Flags) ReadAndReset()
         {
-            if (sums is null || Count == 0) return [];
+            if (sums is null || flags is null || Count == 0) return ([], null, null);
             using var scope = NewDisposeScope();
             float[] values = (sums.device_type == DeviceType.CPU ? sums : sums.cpu()).data<float>().ToArray();
             var means = names.Select((n, i) => (n, v: (double)values[i] / Count)).ToDictionary(p => p.n, p => p.v);
+            var rows = flags[..Math.Min(Count, (int)flags.shape[0])];
+            bool[] stepFinite = rows.all(1).cpu().data<bool>().ToArray();
+            int bad = Array.IndexOf(stepFinite, false);
+            bool[]? badFlags = bad >= 0 ? rows[bad].cpu().data<bool>().ToArray() : null;
             sums.zero_();
+            flags.fill_(true);
             Count = 0;
-            return means;
+            return (means, bad >= 0 ? bad : null, badFlags);
         }
 
-        public void Dispose() => sums?.Dispose();
+        public void Dispose()
+        {
+            sums?.Dispose();
+            flags?.Dispose();
+        }
     }
 }

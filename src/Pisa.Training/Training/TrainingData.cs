@@ -10,11 +10,14 @@ namespace Pisa.Training.Training;
 /// </summary>
 /// <param name="Data"><c>builtin:shapes</c>, a COCO folder (<c>annotations/instances_{train,val}.json</c> and
 /// <c>{train,val}/</c> images) or one instances file (then used for both splits).</param>
+/// <param name="Numerics">The platform the run started on (CPU, convolution backend): not read back, there for whoever
+/// compares runs across machines.</param>
 public sealed record TrainingData(
     [property: JsonPropertyName("data")] string Data,
     [property: JsonPropertyName("skip_bad")] bool SkipBad,
     [property: JsonPropertyName("shapes_train_count")] int ShapesTrainCount,
-    [property: JsonPropertyName("shapes_val_count")] int ShapesValCount)
+    [property: JsonPropertyName("shapes_val_count")] int ShapesValCount,
+    [property: JsonPropertyName("numerics"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RunNumerics? Numerics = null)
 {
     public const string FileName = "run.json";
 
@@ -60,4 +63,16 @@ public sealed record TrainingData(
             throw new TrainingException($"{path}: not a readable run description: {ex.Message}");
         }
     }
+}
+
+/// <summary>What a run's numerics depended on, recorded in <c>run.json</c>.</summary>
+public sealed record RunNumerics(
+    [property: JsonPropertyName("cpu")] string Cpu,
+    [property: JsonPropertyName("simd")] string Simd,
+    [property: JsonPropertyName("convolutions")] string Convolutions,
+    [property: JsonPropertyName("onednn_max_cpu_isa")] string? OneDnnMaxCpuIsa,
+    [property: JsonPropertyName("threads")] int Threads)
+{
+    public static RunNumerics Of(Pisa.Training.Platform.TorchSettings torch) =>
+        new(torch.Cpu.ModelName, torch.Cpu.SimdSummary, torch.Policy.Describe(), torch.Policy.OneDnnMaxIsa, torch.Threads);
 }

@@ -7,6 +7,8 @@ namespace Pisa.Training.Training;
 /// <param name="EvaluateEvery">Epochs between evaluations on the val split (the last epoch is always evaluated).</param>
 /// <param name="CheckpointEvery">Epochs between checkpoints (the last epoch and a stop always write one).</param>
 /// <param name="ClipGradNorm">Gradient clipping by global norm (mmdetection's RetinaNet value); null = off.</param>
+/// <param name="DetectAnomaly">Check every step's loss and gradients on the host (one read per step) and re-run a
+/// non-finite step under autograd's anomaly mode, which names the operation that produced the NaN.</param>
 /// <param name="Model">Detector sizes (its class count is replaced by the data's); null = <see cref="Trainer.DefaultModel"/>.
 /// A run folder does not record it: <c>pisa eval</c> rebuilds the default.</param>
 public sealed record TrainingOptions(
@@ -17,7 +19,8 @@ public sealed record TrainingOptions(
     int CheckpointEvery = 1,
     int KeepCheckpoints = 2,
     double? ClipGradNorm = 35,
-    Pisa.Training.Models.DetectorOptions? Model = null)
+    Pisa.Training.Models.DetectorOptions? Model = null,
+    bool DetectAnomaly = false)
 {
     /// <summary>The device the options ask for, or the best one available.</summary>
     public TorchSharp.torch.Device ResolveDevice() => Device switch

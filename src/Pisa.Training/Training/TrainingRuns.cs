@@ -21,7 +21,7 @@ public static class TrainingRuns
         var trainer = new Trainer(recipe, pipeline, train, val, options);
         var run = RunFolder.Create(runsRoot, recipe.Name, recipe.Variant ?? "default", DateTimeOffset.UtcNow);
         File.WriteAllText(run.In(ResolvedRecipeFile), ResolvedRecipeWriter.Write(recipe));
-        data.Write(run.Path);
+        (data with { Numerics = RunNumerics.Of(Platform.TorchPlatform.Configure()) }).Write(run.Path);
         observe?.Invoke(trainer);
         return trainer.Run(run, resume: false, cancellation);
     }
