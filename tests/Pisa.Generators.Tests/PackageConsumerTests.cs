@@ -146,3 +146,26 @@ public class PackageConsumerTests(PackedFeed packages) : IClassFixture<PackedFee
         return XDocument.Load(stream).Descendants().First(e => e.Name.LocalName == "id").Value;
     }
 }
+
+/// <summary>Local packs get a fresh pre-release version, the same in every project of a pack; a stated version stays.</summary>
+public class PackageVersionTests
+{
+    /// <summary>The version NuGet's pack gives a project, asked the way a sibling's pack asks for it.</summary>
+    private static string PackageVersionOf(string project, params string[] properties) =>
+        PackedFeed.Run(RepoPaths.Root, ["dotnet", "msbuild", project, "-t:_GetProjectVersion", "-getProperty:PackageVersion", .. properties]).Trim();
+
+    [Fact]
+    public void A_pack_without_a_version_is_a_dev_pre_release_named_alike_in_every_project()
+    {
+        string recipes = PackageVersionOf("src/Pisa.Recipes/Pisa.Recipes.csproj");
+        Assert.Matches(@"^0\.1\.0-dev\.\d+(\.dirty-[0-9a-f]{10})?$", recipes);
+        Assert.Equal(recipes, PackageVersionOf("src/Pisa.Kernels/Pisa.Kernels.csproj"));
+    }
+
+    [Fact]
+    public void A_stated_release_version_is_used_as_given()
+    {
+        Assert.Equal("0.2.0", PackageVersionOf("src/Pisa.Kernels/Pisa.Kernels.csproj", "-p:Version=0.2.0"));
+        Assert.Equal("0.1.0", PackageVersionOf("src/Pisa.Kernels/Pisa.Kernels.csproj", "-p:Version=0.1.0"));
+    }
+}
