@@ -116,7 +116,7 @@ public class PackageConsumerTests(PackedFeed packages) : IClassFixture<PackedFee
 
         // Fixed, it builds and both pipelines derived from shipped recipes sample and compute finite losses.
         File.WriteAllText(retinanet, sound);
-        string run = PackedFeed.Run(consumer, "dotnet", "run");
+        string run = PackedFeed.Run(consumer, "dotnet", "run", "--no-restore");
         foreach (string name in new[] { "attributed", "yaml" })
             foreach (string loss in new[] { "loss_cls=", "loss_bbox=", "loss_carl=" })
                 Assert.Contains($"{name}.{loss}", run);
