@@ -47,8 +47,9 @@ internal sealed record RecipeOutput(ImmutableEquatableArray<PipelineSpec> Pipeli
 /// A stand-in for a pipeline its recipe's errors keep from being generated: the type, with every member throwing the
 /// recipe's first error, so code that names it compiles and the build shows the recipe error alone.
 /// </summary>
+/// <param name="Recipe">The recipe's name; <paramref name="Variant"/> the variant point's, as the real pipeline would have them.</param>
 /// <param name="Error">The first error, as the build prints it (file name, line, column, id, message).</param>
-internal sealed record StubSpec(string Namespace, string TypeName, bool FillsUserClass, string Accessibility, string Origin, string Error)
+internal sealed record StubSpec(string Namespace, string TypeName, bool FillsUserClass, string Accessibility, string Origin, string Recipe, string? Variant, string Error)
 {
     public string FullName => Namespace.Length == 0 ? TypeName : Namespace + "." + TypeName;
 

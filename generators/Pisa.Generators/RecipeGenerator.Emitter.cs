@@ -258,13 +258,15 @@ public sealed partial class RecipeGenerator
             w.WriteLine("#nullable enable");
             w.WriteLine();
             if (stub.Namespace.Length > 0) w.OpenBlock($"namespace {stub.Namespace}");
-            w.WriteLine("/// <summary>Not generated: its recipe has errors (see the build's PISA diagnostics). Every member throws.</summary>");
+            w.WriteLine("/// <summary>Not generated: its recipe has errors (see the build's PISA diagnostics). Sample and Loss throw.</summary>");
             w.WriteLine("[global::System.CodeDom.Compiler.GeneratedCode(\"Pisa.Generators\", \"0.1.0\")]");
             w.OpenBlock($"{stub.Accessibility} {(stub.FillsUserClass ? "" : "sealed ")}partial class {stub.TypeName} : {Pipeline}.ISamplePipeline, {Pipeline}.ISingleStagePipeline, {Pipeline}.IRecipePipeline");
+            w.WriteLine($"public const string Recipe = {String(stub.Recipe)};");
+            w.WriteLine($"public const string? Variant = {(stub.Variant is null ? "null" : String(stub.Variant))};");
             w.WriteLine($"private const string RecipeError = {String("The recipe of " + stub.TypeName + " has errors, so it was not generated: " + stub.Error)};");
             w.WriteLine();
-            w.WriteLine($"string {Pipeline}.IRecipePipeline.RecipeName => throw new global::System.InvalidOperationException(RecipeError);");
-            w.WriteLine($"string? {Pipeline}.IRecipePipeline.VariantName => throw new global::System.InvalidOperationException(RecipeError);");
+            w.WriteLine($"string {Pipeline}.IRecipePipeline.RecipeName => Recipe;");
+            w.WriteLine($"string? {Pipeline}.IRecipePipeline.VariantName => Variant;");
             w.WriteLine($"public {Pipeline}.TwoStageSample Sample({Pipeline}.TwoStageSampleInput input, {Pipeline}.IDetectorHeadProbe head, global::TorchSharp.torch.Generator generator) => throw new global::System.InvalidOperationException(RecipeError);");
             w.WriteLine($"public {Losses} Loss({Pipeline}.TwoStageSample sample, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred) => throw new global::System.InvalidOperationException(RecipeError);");
             w.WriteLine($"public {Losses} Loss({Pipeline}.SingleStageInput input, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred) => throw new global::System.InvalidOperationException(RecipeError);");

@@ -138,11 +138,15 @@ public sealed partial class RecipeGenerator
         {
             var error = loaded.Diagnostics.First(d => d.Severity == Pisa.Recipes.DiagnosticSeverity.Error);
             string text = $"{Path.GetFileName(error.Span.Path)}({error.Span.Line},{error.Span.Column}): error {error.Id}: {error.Message}";
-            var names = loaded.TypeNames.Select(name => userClass is null ? name : userClass + name.Substring(name.IndexOf('_') is int i and >= 0 ? i : name.Length));
-            if (userClass is not null) names = names.Prepend(userClass);
-            return names.Distinct()
-                .Where(name => Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(name))
-                .Select(name => new StubSpec(ns, name, name == userClass, accessibility, origin, text))
+            // (type, variant): a variant point's type is its variant name, or for an attributed class the class's name
+            // with the point's suffix; the attributed class itself is always there.
+            var types = loaded.TypeNames.Select(name => name.IndexOf('_') is int i and >= 0
+                ? (Type: userClass is null ? name : userClass + name.Substring(i), Variant: (string?)name)
+                : (Type: userClass ?? name, Variant: null));
+            if (userClass is not null) types = types.Prepend((userClass, null));
+            return types.GroupBy(t => t.Type, StringComparer.Ordinal).Select(g => g.First())
+                .Where(t => Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(t.Type))
+                .Select(t => new StubSpec(ns, t.Type, t.Type == userClass, accessibility, origin, loaded.RecipeName, t.Variant, text))
                 .ToEquatableArray();
         }
 

@@ -43,6 +43,8 @@ public class DiagnosticTests
 
         public static class User
         {
+            public static string Names() => $"{Pisa.Pipelines.MySweep_IsrK2.Recipe} {Pisa.Pipelines.MySweep_IsrK2.Variant} {((IRecipePipeline)new XRcnn()).RecipeName}";
+
             public static object Run(int which)
             {
                 ISamplePipeline point = new Pisa.Pipelines.MySweep_IsrK2();
@@ -73,7 +75,7 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void A_stand_in_throws_its_recipe_error_when_called()
+    public void A_stand_in_names_its_recipe_and_throws_the_recipe_error_when_it_would_sample_or_compute_a_loss()
     {
         var recipes = GeneratorHarness.ShippedRecipes().Append(("/p/recipes/my-sweep.yaml", BrokenSweep)).Append(("/p/recipes/my-net.yaml", BrokenYaml));
         GeneratorHarness.NewDriver(recipes).RunGeneratorsAndUpdateCompilation(GeneratorHarness.NewCompilation(NamesTheBrokenPipelines), out var output, out _);
@@ -82,7 +84,9 @@ public class DiagnosticTests
         var context = new System.Runtime.Loader.AssemblyLoadContext("stand-ins", isCollectible: true);
         try
         {
-            var run = context.LoadFromStream(new MemoryStream(image.ToArray())).GetType("User")!.GetMethod("Run")!;
+            var user = context.LoadFromStream(new MemoryStream(image.ToArray())).GetType("User")!;
+            Assert.Equal("my-sweep MySweep_IsrK2 x-rcnn", user.GetMethod("Names")!.Invoke(null, null));
+            var run = user.GetMethod("Run")!;
             string Error(int which) => Assert.IsType<InvalidOperationException>(
                 Assert.Throws<System.Reflection.TargetInvocationException>(() => run.Invoke(null, [which])).InnerException).Message;
             Assert.Equal("The recipe of MySweep_IsrK2 has errors, so it was not generated: my-sweep.yaml(4,8): error PISA0006: 'sample.num' is -3: it must be >= 1", Error(0));

@@ -80,6 +80,7 @@ public class ShippedBaseTests
     public void A_recipe_with_errors_still_declares_its_type_names()
     {
         Assert.Equal(["Mine"], Load("recipe: mine\nbase: faster-rcnn\nsample:\n  num: -3\n").TypeNames);
+        Assert.Equal("mine", Load("recipe: mine\nbase: faster-rcnn\nsample:\n  num: -3\n").RecipeName);
         Assert.Equal(["Mine"], Load("recipe: mine\n  bad: [").TypeNames);
         Assert.Equal(["Mine_IsrK1", "Mine_IsrK2"],
             Load("recipe: mine\nbase: pisa-faster-rcnn\nsample:\n  num: -3\nvariants:\n  loss.cls.isr.k: [1, 2]\n").TypeNames);

@@ -18,6 +18,9 @@ public sealed record RecipeLoadResult(Recipe? Recipe, ImmutableEquatableArray<Re
     /// </summary>
     public ImmutableEquatableArray<string> TypeNames { get; init; } = ImmutableEquatableArray<string>.Empty;
 
+    /// <summary>The recipe's name as written (else its file's name), known like <see cref="TypeNames"/> despite errors.</summary>
+    public string RecipeName { get; init; } = "";
+
     /// <summary>What a build generates: one pipeline per variant point, or the recipe itself when it has no variants.</summary>
     public IEnumerable<Recipe> Pipelines => Points.Count > 0 ? Points : Recipe is null ? Enumerable.Empty<Recipe>() : new[] { Recipe };
 

@@ -34,7 +34,11 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
         var diagnostics = new List<DiagnosticInfo>();
         // Unreadable YAML still declares a pipeline: the one its file name promises.
         if (ReadMap(text, path, diagnostics) is not MapNode leaf)
-            return Finish(null, new List<Recipe>(), diagnostics) with { TypeNames = ImmutableEquatableArray.Create(RecipeNames.TypeName(Path.GetFileNameWithoutExtension(path))) };
+            return Finish(null, new List<Recipe>(), diagnostics) with
+            {
+                RecipeName = Path.GetFileNameWithoutExtension(path),
+                TypeNames = ImmutableEquatableArray.Create(RecipeNames.TypeName(Path.GetFileNameWithoutExtension(path))),
+            };
         CheckFileName(leaf, path, diagnostics);
         return LoadTree(leaf, path, Path.GetDirectoryName(path) ?? "", overrides, diagnostics);
     }
@@ -51,7 +55,11 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
     private RecipeLoadResult LoadTree(MapNode leaf, string path, string? folder, IEnumerable<string>? overrides, List<DiagnosticInfo> diagnostics)
     {
         if (ResolveChain(leaf, path, folder, diagnostics) is not List<(string Name, MapNode Tree)> chain)
-            return Finish(null, new List<Recipe>(), diagnostics) with { TypeNames = ImmutableEquatableArray.Create(RecipeNames.TypeName(RecipeName(leaf, path))) };
+            return Finish(null, new List<Recipe>(), diagnostics) with
+            {
+                RecipeName = RecipeName(leaf, path),
+                TypeNames = ImmutableEquatableArray.Create(RecipeNames.TypeName(RecipeName(leaf, path))),
+            };
 
         // Each recipe names itself: a base's recipe: never reaches the result.
         RecipeNode merged = chain[0].Tree;
@@ -63,11 +71,11 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
         Validated validated = RecipeValidator.Validate(root, diagnostics);
         Recipe? recipe = validated.HasErrors ? null : RecipeBuilder.Build(validated.Values, validated.Axes, null, baseChain);
         var points = ExpandVariants(root.Without("variants"), validated, recipe, baseChain, diagnostics);
-        string typeName = RecipeNames.TypeName(recipe?.Name ?? RecipeName(root, path));
+        string name = recipe?.Name ?? RecipeName(root, path), typeName = RecipeNames.TypeName(name);
         var typeNames = validated.Axes.Count == 0 ? new[] { typeName }
             : Countable(validated.Axes) ? CrossProduct(validated.Axes).Select(p => PointName(typeName, p)).Distinct().ToArray()
             : Array.Empty<string>();
-        return Finish(recipe, points, diagnostics) with { TypeNames = typeNames.ToEquatableArray() };
+        return Finish(recipe, points, diagnostics) with { RecipeName = name, TypeNames = typeNames.ToEquatableArray() };
     }
 
     private static RecipeLoadResult Finish(Recipe? recipe, List<Recipe> points, List<DiagnosticInfo> diagnostics)
