@@ -66,11 +66,17 @@ Task("Bench")
             new DotNetRunSettings { Configuration = "Release" });
 });
 
+// Without --package-version, packs are pre-releases named after the source (build/PackageVersion.targets); a release
+// states its version: dotnet cake --target=Pack --package-version=0.1.0
+var packageVersion = Argument("package-version", "");
+
 Task("Pack")
     .Does(() =>
 {
     CleanDirectory(artifacts + Directory("packages"));
-    DotNetPack(solution, new DotNetPackSettings { Configuration = "Release", OutputDirectory = artifacts + Directory("packages") });
+    var settings = new DotNetPackSettings { Configuration = "Release", OutputDirectory = artifacts + Directory("packages"), MSBuildSettings = new DotNetMSBuildSettings() };
+    if (packageVersion != "") settings.MSBuildSettings.WithProperty("Version", packageVersion);
+    DotNetPack(solution, settings);
 });
 
 Task("Demo")

@@ -37,7 +37,24 @@ internal sealed record PipelineSpec(Recipe Recipe, string Namespace, string Type
 internal sealed record ValueOrigin(string Path, string File, int Line);
 
 /// <summary>What one input (a recipe file or an attributed class) produces: its pipelines and its diagnostics.</summary>
-internal sealed record RecipeOutput(ImmutableEquatableArray<PipelineSpec> Pipelines, ImmutableEquatableArray<DiagnosticInfo> Diagnostics);
+internal sealed record RecipeOutput(ImmutableEquatableArray<PipelineSpec> Pipelines, ImmutableEquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>Stand-ins for the pipelines a recipe with errors would have generated.</summary>
+    public ImmutableEquatableArray<StubSpec> Stubs { get; init; } = ImmutableEquatableArray<StubSpec>.Empty;
+}
+
+/// <summary>
+/// A stand-in for a pipeline its recipe's errors keep from being generated: the type, with every member throwing the
+/// recipe's first error, so code that names it compiles and the build shows the recipe error alone.
+/// </summary>
+/// <param name="Recipe">The recipe's name; <paramref name="Variant"/> the variant point's, as the real pipeline would have them.</param>
+/// <param name="Error">The first error, as the build prints it (file name, line, column, id, message).</param>
+internal sealed record StubSpec(string Namespace, string TypeName, bool FillsUserClass, string Accessibility, string Origin, string Recipe, string? Variant, string Error)
+{
+    public string FullName => Namespace.Length == 0 ? TypeName : Namespace + "." + TypeName;
+
+    public string HintName => FullName + ".g.cs";
+}
 
 /// <summary>The catalog's line for one pipeline.</summary>
 internal sealed record CatalogEntry(string Recipe, string? Variant, string FullName, bool TwoStage, string ResolvedRecipe);

@@ -76,7 +76,7 @@ public sealed partial class RecipeGenerator
             {
                 if (type.Diagnostics.Any(d => d.Severity == Pisa.Recipes.DiagnosticSeverity.Error))
                     return new RecipeOutput(ImmutableEquatableArray<PipelineSpec>.Empty, type.Diagnostics);
-                string baseFolder = BaseFolder(type.Settings, allFiles) ?? FolderOf(type.Origin.Path);
+                string? baseFolder = BaseFolder(type.Settings, allFiles, FolderOf(type.Origin.Path));
                 var loaded = new RecipeLoader(Source(allFiles)).LoadSettings(type.Settings, type.Origin, baseFolder);
                 var output = ToOutput(loaded, type.Namespace, type.ClassName, type.Accessibility, origin: type.ClassName + ".cs");
                 return output with { Diagnostics = type.Diagnostics.Concat(output.Diagnostics).ToEquatableArray() };
@@ -107,12 +107,16 @@ public sealed partial class RecipeGenerator
                     pipelines.Add(spec);
                 }
             }
-            return new RecipeOutput(pipelines.ToEquatableArray(), diagnostics.ToEquatableArray());
+            // A stand-in only where nothing else generates the type.
+            var stubs = outputs.SelectMany(o => o.Stubs).Where(s => !seen.ContainsKey(s.FullName))
+                .GroupBy(s => s.FullName, StringComparer.Ordinal).Select(g => g.First());
+            return new RecipeOutput(pipelines.ToEquatableArray(), diagnostics.ToEquatableArray()) { Stubs = stubs.ToEquatableArray() };
         }
 
         private static RecipeOutput ToOutput(RecipeLoadResult loaded, string ns, string? userClass, string accessibility, string origin)
         {
-            if (loaded.HasErrors) return new RecipeOutput(ImmutableEquatableArray<PipelineSpec>.Empty, loaded.Diagnostics);
+            if (loaded.HasErrors)
+                return new RecipeOutput(ImmutableEquatableArray<PipelineSpec>.Empty, loaded.Diagnostics) { Stubs = Stubs(loaded, ns, userClass, accessibility, origin) };
             var specs = loaded.Pipelines.Select(recipe =>
             {
                 // An attributed class receives the recipe itself; its variant points become sibling classes.
@@ -126,6 +130,26 @@ public sealed partial class RecipeGenerator
             return new RecipeOutput(specs.ToEquatableArray(), loaded.Diagnostics);
         }
 
+        /// <summary>
+        /// Stand-ins for what a recipe with errors declares: the YAML recipe's types (or its variant points'), an
+        /// attributed class and its variant siblings.
+        /// </summary>
+        private static ImmutableEquatableArray<StubSpec> Stubs(RecipeLoadResult loaded, string ns, string? userClass, string accessibility, string origin)
+        {
+            var error = loaded.Diagnostics.First(d => d.Severity == Pisa.Recipes.DiagnosticSeverity.Error);
+            string text = $"{Path.GetFileName(error.Span.Path)}({error.Span.Line},{error.Span.Column}): error {error.Id}: {error.Message}";
+            // (type, variant): a variant point's type is its variant name, or for an attributed class the class's name
+            // with the point's suffix; the attributed class itself is always there.
+            var types = loaded.TypeNames.Select(name => name.IndexOf('_') is int i and >= 0
+                ? (Type: userClass is null ? name : userClass + name.Substring(i), Variant: (string?)name)
+                : (Type: userClass ?? name, Variant: null));
+            if (userClass is not null) types = types.Prepend((userClass, null));
+            return types.GroupBy(t => t.Type, StringComparer.Ordinal).Select(g => g.First())
+                .Where(t => Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(t.Type))
+                .Select(t => new StubSpec(ns, t.Type, t.Type == userClass, accessibility, origin, loaded.RecipeName, t.Variant, text))
+                .ToEquatableArray();
+        }
+
         private static RecipeOutput Failure(SourceSpan span, Exception ex) => new(
             ImmutableEquatableArray<PipelineSpec>.Empty,
             ImmutableEquatableArray.Create(Diagnostics.Create(Diagnostics.GeneratorFailure, span, ex.GetType().Name + ": " + ex.Message)));
@@ -133,12 +157,17 @@ public sealed partial class RecipeGenerator
         private static InMemoryRecipeSource Source(ImmutableEquatableArray<RecipeFile> files) =>
             new(files.Select(f => new KeyValuePair<string, string>(f.Path, f.Text)));
 
-        /// <summary>Where an attributed recipe's <c>Base</c> lives: the folder of the recipe file of that name, if any.</summary>
-        private static string? BaseFolder(IEnumerable<LocatedSetting> settings, ImmutableEquatableArray<RecipeFile> files)
+        /// <summary>
+        /// Where an attributed recipe's <c>Base</c> name is looked up: the folder of the recipe file of that name, if any;
+        /// null when there is none, so the loader goes on to the shipped recipes and says where it looked. A relative
+        /// path is relative to the class's file.
+        /// </summary>
+        private static string? BaseFolder(IEnumerable<LocatedSetting> settings, ImmutableEquatableArray<RecipeFile> files, string classFolder)
         {
             string? baseName = settings.Where(s => s.Path == "base").Select(s => (s.Value as ScalarNode)?.Text).LastOrDefault();
-            var match = baseName is null ? null : files.FirstOrDefault(f =>
-                string.Equals(Path.GetFileNameWithoutExtension(f.Path), baseName, StringComparison.Ordinal));
+            if (baseName is null) return null;
+            if (baseName.IndexOfAny(['/', '\\']) >= 0 || IsRecipePath(baseName)) return classFolder;
+            var match = files.FirstOrDefault(f => string.Equals(Path.GetFileNameWithoutExtension(f.Path), baseName, StringComparison.Ordinal));
             return match is null ? null : FolderOf(match.Path);
         }
 

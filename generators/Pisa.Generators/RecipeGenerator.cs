@@ -47,6 +47,7 @@ public sealed partial class RecipeGenerator : IIncrementalGenerator
 
         var pipelines = merged.SelectMany(static (output, _) => output.Pipelines).WithTrackingName(TrackingNames.Pipelines);
         var diagnostics = merged.SelectMany(static (output, _) => output.Diagnostics);
+        var stubs = merged.SelectMany(static (output, _) => output.Stubs);
 
         var catalog = pipelines.Select(static (spec, _) => Emitter.CatalogEntryOf(spec)).Collect()
             .Select(static (entries, _) => entries.ToEquatableArray())
@@ -58,6 +59,7 @@ public sealed partial class RecipeGenerator : IIncrementalGenerator
             if (result.Source is not null) production.AddSource(spec.HintName, result.Source);
             foreach (var diagnostic in result.Diagnostics) production.ReportDiagnostic(Diagnostics.ToDiagnostic(diagnostic));
         });
+        context.RegisterSourceOutput(stubs, static (production, stub) => production.AddSource(stub.HintName, Emitter.EmitStub(stub)));
         context.RegisterSourceOutput(diagnostics, static (production, info) => production.ReportDiagnostic(Diagnostics.ToDiagnostic(info)));
         context.RegisterSourceOutput(catalog, static (production, entries) =>
         {

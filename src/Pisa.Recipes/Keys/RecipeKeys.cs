@@ -39,7 +39,7 @@ public static class RecipeKeys
     public static KeySpec Root { get; } = Section("", "A Pisa.Dsl recipe: one training-sample pipeline (assign, sample, rank, reweight, loss) and, optionally, the run around it.").With(
         new KeySpec("recipe", KeyKind.Text, "The recipe's unique kebab-case name; the generated type is its PascalCase form (pisa-faster-rcnn → PisaFasterRcnn).")
         { Required = true, Pattern = "^[a-z][a-z0-9]*(-[a-z0-9]+)*$" },
-        new KeySpec("base", KeyKind.Text, "A recipe to inherit: a name looked up in this folder (faster-rcnn) or a relative path (../x.yaml). Values set here override it."),
+        new KeySpec("base", KeyKind.Text, "A recipe to inherit: a name looked up in this folder, then among the recipes shipped with Pisa.Dsl (faster-rcnn); pisa/NAME for a shipped one whatever this folder holds (pisa/faster-rcnn); or a relative path (../x.yaml). Values set here override it."),
         new KeySpec("compat", KeyKind.Name, "mmdet reproduces the reference's quirks Q1-Q6 exactly; corrected fixes them.")
         { Default = "corrected", Names = new[] { "corrected", "mmdet" } },
         new KeySpec("detector", KeyKind.Name, "two-stage (RPN + R-CNN head on sampled RoIs) or single-stage (RetinaNet-like, every anchor).")

@@ -11,6 +11,16 @@ public sealed record RecipeLoadResult(Recipe? Recipe, ImmutableEquatableArray<Re
 {
     public bool HasErrors => Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
 
+    /// <summary>
+    /// The pipeline types the recipe declares (<see cref="Recipe.TypeName"/> of each of <see cref="Pipelines"/>), known
+    /// as far as the text allows even when it has errors: the generator emits stand-ins under these names, so a broken
+    /// recipe is one error, not one more wherever code names its pipeline.
+    /// </summary>
+    public ImmutableEquatableArray<string> TypeNames { get; init; } = ImmutableEquatableArray<string>.Empty;
+
+    /// <summary>The recipe's name as written (else its file's name), known like <see cref="TypeNames"/> despite errors.</summary>
+    public string RecipeName { get; init; } = "";
+
     /// <summary>What a build generates: one pipeline per variant point, or the recipe itself when it has no variants.</summary>
     public IEnumerable<Recipe> Pipelines => Points.Count > 0 ? Points : Recipe is null ? Enumerable.Empty<Recipe>() : new[] { Recipe };
 

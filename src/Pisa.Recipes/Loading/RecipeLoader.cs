@@ -32,7 +32,13 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
     public RecipeLoadResult LoadText(string text, string path, IEnumerable<string>? overrides = null)
     {
         var diagnostics = new List<DiagnosticInfo>();
-        if (ReadMap(text, path, diagnostics) is not MapNode leaf) return Finish(null, new List<Recipe>(), diagnostics);
+        // Unreadable YAML still declares a pipeline: the one its file name promises.
+        if (ReadMap(text, path, diagnostics) is not MapNode leaf)
+            return Finish(null, new List<Recipe>(), diagnostics) with
+            {
+                RecipeName = Path.GetFileNameWithoutExtension(path),
+                TypeNames = ImmutableEquatableArray.Create(RecipeNames.TypeName(Path.GetFileNameWithoutExtension(path))),
+            };
         CheckFileName(leaf, path, diagnostics);
         return LoadTree(leaf, path, Path.GetDirectoryName(path) ?? "", overrides, diagnostics);
     }
@@ -40,15 +46,20 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
     /// <summary>
     /// The attribute front door: "key path → value" pairs (as an attribute parser produces them) go through the same
     /// base resolution, overrides, validation and variants as a YAML file. <paramref name="baseFolder"/> is where
-    /// <c>base:</c> names are looked up.
+    /// <c>base:</c> names are looked up before the shipped recipes; null when the caller has looked among the project's
+    /// recipe files already (<see cref="ShippedRecipes"/>).
     /// </summary>
-    public RecipeLoadResult LoadSettings(IEnumerable<LocatedSetting> settings, SourceSpan origin, string baseFolder, IEnumerable<string>? overrides = null) =>
+    public RecipeLoadResult LoadSettings(IEnumerable<LocatedSetting> settings, SourceSpan origin, string? baseFolder, IEnumerable<string>? overrides = null) =>
         LoadTree(RecipeTree.FromSettings(settings, origin), origin.Path, baseFolder, overrides, new List<DiagnosticInfo>());
 
-    private RecipeLoadResult LoadTree(MapNode leaf, string path, string folder, IEnumerable<string>? overrides, List<DiagnosticInfo> diagnostics)
+    private RecipeLoadResult LoadTree(MapNode leaf, string path, string? folder, IEnumerable<string>? overrides, List<DiagnosticInfo> diagnostics)
     {
         if (ResolveChain(leaf, path, folder, diagnostics) is not List<(string Name, MapNode Tree)> chain)
-            return Finish(null, new List<Recipe>(), diagnostics);
+            return Finish(null, new List<Recipe>(), diagnostics) with
+            {
+                RecipeName = RecipeName(leaf, path),
+                TypeNames = ImmutableEquatableArray.Create(RecipeNames.TypeName(RecipeName(leaf, path))),
+            };
 
         // Each recipe names itself: a base's recipe: never reaches the result.
         RecipeNode merged = chain[0].Tree;
@@ -60,7 +71,11 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
         Validated validated = RecipeValidator.Validate(root, diagnostics);
         Recipe? recipe = validated.HasErrors ? null : RecipeBuilder.Build(validated.Values, validated.Axes, null, baseChain);
         var points = ExpandVariants(root.Without("variants"), validated, recipe, baseChain, diagnostics);
-        return Finish(recipe, points, diagnostics);
+        string name = recipe?.Name ?? RecipeName(root, path), typeName = RecipeNames.TypeName(name);
+        var typeNames = validated.Axes.Count == 0 ? new[] { typeName }
+            : Countable(validated.Axes) ? CrossProduct(validated.Axes).Select(p => PointName(typeName, p)).Distinct().ToArray()
+            : Array.Empty<string>();
+        return Finish(recipe, points, diagnostics) with { RecipeName = name, TypeNames = typeNames.ToEquatableArray() };
     }
 
     private static RecipeLoadResult Finish(Recipe? recipe, List<Recipe> points, List<DiagnosticInfo> diagnostics)
@@ -92,11 +107,12 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
     }
 
     /// <summary>The recipe and its bases, the recipe first; null after an error (missing base, cycle, unreadable base).</summary>
-    private List<(string Name, MapNode Tree)>? ResolveChain(MapNode leaf, string path, string folder, List<DiagnosticInfo> diagnostics)
+    private List<(string Name, MapNode Tree)>? ResolveChain(MapNode leaf, string path, string? folder, List<DiagnosticInfo> diagnostics)
     {
         var chain = new List<(string Name, MapNode Tree)>();
-        var fullPaths = new List<string> { Path.GetFullPath(path) };
+        var seen = new List<string> { Path.GetFullPath(path) };
         MapNode current = leaf;
+        bool shipped = false;
         while (true)
         {
             chain.Add((RecipeName(current, path), current.Without("base")));
@@ -106,39 +122,59 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
                 diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.WrongType, entry.Value.Span, "base", "a recipe name or relative path", "empty or not a single value"));
                 return null;
             }
-            string target = BasePath(folder, baseName.Text, _source);
             string chainText = string.Join(" → ", chain.Select(c => c.Name));
-            if (fullPaths.Contains(Path.GetFullPath(target)))
+            var looked = new List<string>();
+            if (FindBase(baseName.Text, folder, shipped, looked) is not { } found)
+            {
+                var known = (folder is null ? Enumerable.Empty<string>() : _source.ListRecipes(folder).Select(Path.GetFileNameWithoutExtension))
+                    .Concat(baseName.Text.StartsWith(ShippedRecipes.Prefix, StringComparison.Ordinal) ? ShippedRecipes.Names.Select(n => ShippedRecipes.Prefix + n) : ShippedRecipes.Names);
+                diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.BaseNotFound, baseName.Span, baseName.Text, string.Join(", ", looked), chainText, RecipeNames.DidYouMean(baseName.Text, known)));
+                return null;
+            }
+            if (seen.Contains(found.Key))
             {
                 diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.BaseCycle, baseName.Span, $"{chainText} → {baseName.Text}"));
                 return null;
             }
-            string? text = _source.ReadText(target);
-            if (text is null)
-            {
-                var known = _source.ListRecipes(folder).Select(Path.GetFileNameWithoutExtension);
-                diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.BaseNotFound, baseName.Span, baseName.Text, target, chainText, RecipeNames.DidYouMean(baseName.Text, known)));
-                return null;
-            }
-            if (ReadMap(text, target, diagnostics) is not MapNode next) return null;
-            fullPaths.Add(Path.GetFullPath(target));
-            (current, path, folder) = (next, target, Path.GetDirectoryName(target) ?? "");
+            if (ReadMap(found.Text, found.Path, diagnostics) is not MapNode next) return null;
+            seen.Add(found.Key);
+            (current, path, folder, shipped) = (next, found.Path, found.Shipped ? null : Path.GetDirectoryName(found.Path) ?? "", found.Shipped);
         }
     }
 
     private static string RecipeName(MapNode tree, string path) =>
         tree.Find("recipe")?.Value is ScalarNode { IsNull: false } name ? name.Text : Path.GetFileNameWithoutExtension(path);
 
+    private sealed record BaseRecipe(string Path, string Text, bool Shipped, string Key);
+
     /// <summary>
-    /// <c>faster-rcnn</c> → <c>folder/faster-rcnn.yaml</c> (or <c>.yml</c> when only that exists); a path (with a slash
-    /// or a .yaml/.yml ending) is relative to the folder.
+    /// Where a <c>base:</c> is, each place tried added to <paramref name="looked"/>. <c>faster-rcnn</c> is
+    /// <c>folder/faster-rcnn.yaml</c>, then <c>.yml</c>, then the shipped recipe of that name; a path (with a slash or a
+    /// .yaml/.yml ending) is relative to the folder only; <c>pisa/faster-rcnn</c> is always the shipped recipe, and so is
+    /// every base of a shipped recipe. A null <paramref name="folder"/> means the caller already looked among the project's
+    /// recipe files (the generator, for an attributed class: by name among its AdditionalFiles).
     /// </summary>
-    private static string BasePath(string folder, string name, IRecipeSource source)
+    private BaseRecipe? FindBase(string name, string? folder, bool inShipped, List<string> looked)
     {
+        bool explicitlyShipped = name.StartsWith(ShippedRecipes.Prefix, StringComparison.Ordinal);
         bool isPath = name.IndexOf('/') >= 0 || name.IndexOf('\\') >= 0 || name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal);
-        if (isPath) return Path.Combine(folder, name);
-        string yaml = Path.Combine(folder, name + ".yaml"), yml = Path.Combine(folder, name + ".yml");
-        return source.ReadText(yaml) is null && source.ReadText(yml) is not null ? yml : yaml;
+        if (!explicitlyShipped && !inShipped)
+        {
+            if (folder is null)
+                looked.Add($"{name}.yaml and {name}.yml among the project's recipe files (recipes/**)");
+            else
+                foreach (string candidate in isPath ? new[] { Path.Combine(folder, name) } : new[] { Path.Combine(folder, name + ".yaml"), Path.Combine(folder, name + ".yml") })
+                {
+                    looked.Add(candidate);
+                    if (_source.ReadText(candidate) is string text) return new BaseRecipe(candidate, text, false, Path.GetFullPath(candidate));
+                }
+            if (isPath) return null;
+        }
+        string shippedName = Path.GetFileNameWithoutExtension(explicitlyShipped ? name.Substring(ShippedRecipes.Prefix.Length) : name);
+        looked.Add($"{ShippedRecipes.Prefix}{shippedName} among the recipes shipped with Pisa.Dsl ({string.Join(", ", ShippedRecipes.Names)})");
+        return ShippedRecipes.Text(shippedName) is string shippedText
+            ? new BaseRecipe(ShippedRecipes.PathOf(shippedName), shippedText, true, ShippedRecipes.Prefix + shippedName)
+            : null;
     }
 
     /// <summary><c>--set a.b=v</c> pairs → one tree whose spans name the override, so errors read <c>--set a.b=v: error ...</c>.</summary>
@@ -173,14 +209,14 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
     private static List<Recipe> ExpandVariants(MapNode root, Validated validated, Recipe? recipe, ImmutableEquatableArray<string> baseChain, List<DiagnosticInfo> diagnostics)
     {
         var points = new List<Recipe>();
-        if (validated.Axes.Count == 0 || validated.Axes.Aggregate(1, (n, a) => n * a.Values.Count) > RecipeValidator.MaxPoints) return points;
+        if (validated.Axes.Count == 0 || !Countable(validated.Axes)) return points;
         string typeName = RecipeNames.TypeName(recipe?.Name ?? (root.Find("recipe")?.Value as ScalarNode)?.Text ?? "Recipe");
         foreach (var point in CrossProduct(validated.Axes))
         {
             // A point is the recipe with each axis's value laid over it, located where the value was written.
             var tree = RecipeTree.FromSettings(point.Select(p => new LocatedSetting(p.Axis.Key, p.Axis.Values[p.Index], p.Axis.KeySpan)), root.Span);
             Validated result = RecipeValidator.Validate((MapNode)RecipeTree.Overlay(root, tree), diagnostics);
-            string name = typeName + "_" + string.Join("_", point.Select(p => p.Axis.Label + RecipeNames.ValueLabel(p.Axis.Canonical[p.Index])));
+            string name = PointName(typeName, point);
             if (points.Any(p => p.Variant == name))
                 diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.BadVariants, point[point.Count - 1].Axis.Values[point[point.Count - 1].Index].Span,
                     $"two variant points are both named {name}: their values differ only in how they are written"));
@@ -189,6 +225,12 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
         }
         return points;
     }
+
+    private static bool Countable(IReadOnlyList<VariantAxisNodes> axes) => axes.Aggregate(1, (n, a) => n * a.Values.Count) <= RecipeValidator.MaxPoints;
+
+    /// <summary>A variant point's type name: <c>PisaSweep_IsrK1_CarlBias0p2</c>.</summary>
+    private static string PointName(string typeName, List<(VariantAxisNodes Axis, int Index)> point) =>
+        typeName + "_" + string.Join("_", point.Select(p => p.Axis.Label + RecipeNames.ValueLabel(p.Axis.Canonical[p.Index])));
 
     /// <summary>Every combination of one value (by index) per axis, the first axis varying slowest.</summary>
     private static IEnumerable<List<(VariantAxisNodes Axis, int Index)>> CrossProduct(IReadOnlyList<VariantAxisNodes> axes)
