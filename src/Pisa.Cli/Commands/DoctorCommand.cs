@@ -124,9 +124,7 @@ public sealed class DoctorCommand : Command<DoctorCommand.Settings>
     /// <summary>Two training steps of the default recipe on a few built-in images, losses and gradients checked finite.</summary>
     private static SelfCheckResult RunTrainingStep()
     {
-        string text;
-        using (var reader = new StreamReader(Resource("recipes/faster-rcnn.yaml"))) text = reader.ReadToEnd();
-        var loaded = new RecipeLoader().LoadText(text, "faster-rcnn.yaml", ["train.batch=2"]);
+        var loaded = new RecipeLoader().LoadText(ShippedRecipes.Text("faster-rcnn")!, ShippedRecipes.PathOf("faster-rcnn"), ["train.batch=2"]);
         if (loaded.HasErrors) return new("one training step", false, string.Join("; ", loaded.Diagnostics));
         var recipe = loaded.Recipe!;
         var pipeline = RuntimePipelines.Default.Compile(recipe).Select(recipe);
