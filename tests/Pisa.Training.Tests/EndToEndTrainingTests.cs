@@ -23,7 +23,9 @@ public class EndToEndTrainingTests
         Assert.StartsWith(Path.Combine(dir.Path, "faster-rcnn", "default") + Path.DirectorySeparatorChar, result.RunDirectory);
         string In(string name) => Path.Combine(result.RunDirectory, name);
         Assert.Contains("train:", File.ReadAllText(In("recipe.resolved.yaml")));
-        Assert.Equal(TrainingFixtures.DataDescription, TrainingData.Read(result.RunDirectory));
+        var description = TrainingData.Read(result.RunDirectory);
+        Assert.Equal(TrainingFixtures.DataDescription, description with { Numerics = null });
+        Assert.Equal(Pisa.Training.Platform.TorchPlatform.Configure().Policy.Describe(), description.Numerics?.Convolutions);
 
         var records = MetricsLog.Read(In("metrics.jsonl"));
         Assert.Equal(Enumerable.Range(1, 8).Select(i => (long)i), records.Where(r => r.Values.ContainsKey("loss")).Select(r => r.Step));
@@ -101,7 +103,7 @@ public class EndToEndTrainingTests
     }
 
     [Fact]
-    public void A_diverging_run_logs_the_non_finite_window_before_it_stops()
+    public void A_diverging_run_logs_the_non_finite_step_names_it_and_keeps_the_model_before_it()
     {
         using var dir = new TempDirectory();
         var (recipe, pipeline) = TrainingFixtures.Recipe("retinanet", "train.lr=1e12", "train.warmup_iters=0");
@@ -109,11 +111,17 @@ public class EndToEndTrainingTests
         var error = Assert.Throws<TrainingException>(() => TrainingRuns.Start(recipe, pipeline, TrainingFixtures.DataDescription,
             TrainingFixtures.Train, TrainingFixtures.Val, TrainingFixtures.Options(), dir.Path));
 
-        Assert.Contains("became", error.Message);
+        // The first step applies a finite but absurd update; the second step's gradients are not finite.
+        Assert.Matches(@"^retinanet: the gradient of \S+ became non-finite at step 2 ", error.Message);
+        Assert.Contains("This early it is rarely the learning rate: run 'pisa doctor'", error.Message);
         string run = Directory.GetDirectories(Path.Combine(dir.Path, "retinanet", "default")).Single();
         var last = MetricsLog.Read(Path.Combine(run, "metrics.jsonl"))[^1];
+        Assert.Equal(2, last.Step);
         Assert.Contains(last.Values, v => !double.IsFinite(v.Value));
         Assert.False(RunSummary.Read(run).FiniteLosses);
+        string kept = Path.Combine(run, "checkpoints", "step-00000001.ckpt");
+        Assert.Contains($"The model before this step is saved: {kept}.", error.Message);
+        Assert.True(File.Exists(kept));
     }
 
     [Fact]

@@ -92,12 +92,14 @@ public sealed class Trainer
                         // Everything an iteration allocates dies with this scope; only the window's sums live on.
                         using var iterationScope = NewDisposeScope();
                         var failure = TrainStep(runner, parameters, optimizer, ToDevice(cpuBatch, device), generator, schedule.At(step), window, step);
-                        if (failure is not null)
+                        if (failure is { } broken)
                         {
                             // Caught before the optimizer applied it: the model is still the finite one of this step.
+                            if (window.Count > 0) Report(log, window, epoch, iteration, perEpoch, step, schedule.TotalIterations, schedule.At(step), Elapsed());
+                            log.Losses(step + 1, new Dictionary<string, double>(broken.Losses) { ["lr"] = schedule.At(step) }, Elapsed());
                             string kept = Save(checkpoints, runner.Model, optimizer, generator, step, Elapsed());
                             log.Finish(validation);
-                            throw new TrainingException($"{failure} The model before this step is saved: {kept}.");
+                            throw new TrainingException($"{broken.Message} The model before this step is saved: {kept}.");
                         }
                     }
                     double lr = schedule.At(step);
@@ -136,8 +138,8 @@ public sealed class Trainer
     /// read with them; only gradient clipping (its norm) and <see cref="TrainingOptions.DetectAnomaly"/> read back every
     /// step, and a non-finite gradient seen there stops the run before the optimizer applies it.
     /// </summary>
-    /// <returns>Null, or why the step was not applied.</returns>
-    private string? TrainStep(IDetectorRunner runner, (string Name, Parameter Parameter)[] parameters, OptimizerHelper optimizer, DetectionBatch batch,
+    /// <returns>Null, or why the step was not applied and its losses.</returns>
+    private (string Message, Dictionary<string, double> Losses)? TrainStep(IDetectorRunner runner, (string Name, Parameter Parameter)[] parameters, OptimizerHelper optimizer, DetectionBatch batch,
         Generator generator, double lr, LossWindow window, long step)
     {
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
@@ -146,14 +148,19 @@ public sealed class Trainer
         optimizer.zero_grad();
         total.backward();
         var finite = NonFiniteTraining.Flags(total, parameters.Select(p => p.Parameter));
+        Dictionary<string, double> Read() => losses.Append(new("loss", total))
+            .ToDictionary(l => l.Key, l => (double)l.Value.detach().cpu().item<float>());
         if (options.DetectAnomaly && !finite.all().item<bool>())
-            return NonFinite(step, window.Names, finite) + " " + NonFiniteTraining.Rerun(() =>
+        {
+            var values = Read();
+            return (NonFinite(step, window.Names, finite) + " " + NonFiniteTraining.Rerun(() =>
             {
                 optimizer.zero_grad();
                 runner.Losses(batch, generator).Values.Aggregate((a, b) => a + b).backward();
-            });
+            }), values);
+        }
         if (options.ClipGradNorm is double maxNorm && !double.IsFinite(nn.utils.clip_grad_norm_(parameters.Select(p => p.Parameter), maxNorm)))
-            return NonFinite(step, window.Names, finite);
+            return (NonFinite(step, window.Names, finite), Read());
         optimizer.step();
         window.Add(losses, total, finite);
         return null;
