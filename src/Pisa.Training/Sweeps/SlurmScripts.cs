@@ -49,11 +49,15 @@ public static class SlurmScripts
             echo "pisa sweep task $SLURM_ARRAY_TASK_ID: job $SLURM_JOB_ID on $(hostname), start $((${SLURM_RESTART_COUNT:-0} + 1)), $(date -u +%FT%TZ)"
             {{Command(pisa)}} sweep task {{Quote(sweep.Path)}} --index "$SLURM_ARRAY_TASK_ID" --threads "${SLURM_CPUS_PER_TASK:-1}"{{(options.Device is null ? "" : $" --device {Quote(options.Device)}")}} &
             child=$!
-            wait "$child"; status=$?
-            # The trap interrupts wait: wait again for pisa's own exit status.
-            if [ "$preempted" = 1 ]; then wait "$child"; status=$?; fi
-            if [ "$preempted" = 1 ] && [ "$status" = {{Preempted}} ]; then
-              echo "pisa sweep task $SLURM_ARRAY_TASK_ID: checkpointed on USR1, requeueing job $SLURM_JOB_ID"
+            # A trapped signal interrupts wait (status above 128) while pisa goes on: wait until pisa itself has exited.
+            while :; do
+              wait "$child"; status=$?
+              kill -0 "$child" 2>/dev/null || break
+            done
+            if [ "$status" -gt 128 ]; then wait "$child" 2>/dev/null; last=$?; [ "$last" != 127 ] && status=$last; fi
+            # Requeue after a checkpoint (exit {{Preempted}}), or when the signal came before pisa could take it (it died of it).
+            if [ "$preempted" = 1 ] && { [ "$status" = {{Preempted}} ] || [ "$status" -gt 128 ]; }; then
+              echo "pisa sweep task $SLURM_ARRAY_TASK_ID: stopped on USR1 (exit $status), requeueing job $SLURM_JOB_ID"
               scontrol requeue "$SLURM_JOB_ID" && exit 0
             fi
             exit "$status"
