@@ -115,7 +115,7 @@ public sealed class SweepTaskCommand : Command<SweepTaskCommand.Settings>
     {
         string host = Environment.MachineName;
         return Environment.GetEnvironmentVariable("SLURM_JOB_ID") is { } job
-            ? $"slurm job {Environment.GetEnvironmentVariable("SLURM_ARRAY_JOB_ID")}_{Environment.GetEnvironmentVariable("SLURM_ARRAY_TASK_ID")} ({job}) on {host}"
+            ? $"slurm job {Environment.GetEnvironmentVariable("SLURM_ARRAY_JOB_ID")}_{Environment.GetEnvironmentVariable("SLURM_ARRAY_TASK_ID")} ({job}) on {host}, process {Environment.ProcessId}"
             : $"process {Environment.ProcessId} on {host}";
     }
 
