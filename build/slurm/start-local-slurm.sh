@@ -65,7 +65,6 @@ DefMemPerCPU=$((memory_mb / cpus))
 NodeName=pisa-node NodeAddr=127.0.0.1 NodeHostname=$(hostname -s) CPUs=$cpus RealMemory=$memory_mb State=UNKNOWN
 PartitionName=local Nodes=pisa-node Default=YES MaxTime=INFINITE State=UP
 CONF
-touch "$state/cgroup.conf"
 export SLURM_CONF="$state/slurm.conf"
 slurmctld -i || fail "slurmctld did not start (see $state/log/slurmctld.log)"
 slurmd -N pisa-node || fail "slurmd did not start (see $state/log/slurmd.log)"
