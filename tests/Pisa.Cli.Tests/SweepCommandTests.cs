@@ -134,6 +134,30 @@ public sealed class SweepCommandTests : IDisposable
     }
 
     [Fact]
+    public void Status_reads_each_tasks_phase_from_the_folder_and_calls_a_running_task_without_its_lock_killed()
+    {
+        string sweep = Path.Combine(_folder, "status");
+        Plan(sweep, ["A"], [0, 1, 2, 3, 4]);
+        string Run(int seed) => Path.Combine(sweep, "runs", "r", "A", $"seed-{seed}");
+        Finish(sweep, "A", 0, ap: 0.5, wall: 1);
+        new TaskState(TaskPhase.Failed, 1, null, "data/instances.json: image 7 has no file", null, default).Write(Run(1));
+        // Killed hard: its state still says running, but no process holds its lock.
+        new TaskState(TaskPhase.Running, 1, null, null, "process 999999 on elsewhere", default).Write(Run(2));
+        new TaskState(TaskPhase.Preempted, 1, 40, "stopped by a signal at step 40 with a checkpoint", null, default).Write(Run(3));
+
+        var (code, output, error) = CliRunner.Run("sweep", "status", sweep);
+
+        Assert.True(code == PisaApp.Ok, error);
+        string Row(int task) => output.Split('\n').Single(l => System.Text.RegularExpressions.Regex.IsMatch(l, $@"^\W*{task}\s*[│|]"));
+        Assert.Matches(@"[│|]\s*done\s*[│|]", Row(0));
+        Assert.Matches(@"[│|]\s*failed\s*[│|].*image 7 has no file", Row(1));
+        Assert.Matches(@"[│|]\s*failed\s*[│|].*killed without an exit", Row(2));
+        Assert.Matches(@"[│|]\s*preempted\s*[│|].*step 40", Row(3));
+        Assert.Matches(@"[│|]\s*pending\s*[│|]", Row(4));
+        Assert.Contains("5 tasks: 1 done, 2 failed, 1 pending, 1 preempted", output);
+    }
+
+    [Fact]
     public void Array_specs_join_runs_of_indices_into_ranges()
     {
         Assert.Equal("0-3,5,7-8%2", SlurmScripts.ArraySpec([0, 1, 2, 3, 5, 7, 8], 2));
