@@ -36,13 +36,14 @@ public sealed class SweepStatusCommand : Command<SweepStatusCommand.Settings>
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (var task in plan.Tasks)
         {
-            var (state, note) = Describe(sweep, task, slurm.GetValueOrDefault(task.Index));
+            var recorded = TaskState.Read(sweep.RunDirectory(task));
+            var (state, note) = Describe(sweep, task, recorded, slurm.GetValueOrDefault(task.Index));
             counts[state] = counts.GetValueOrDefault(state) + 1;
             table.AddRow(new[]
             {
                 task.Index.ToString(CultureInfo.InvariantCulture), task.Variant, task.Seed.ToString(CultureInfo.InvariantCulture), state,
-                TaskState.Read(sweep.RunDirectory(task)).Attempts.ToString(CultureInfo.InvariantCulture),
-                TaskState.Read(sweep.RunDirectory(task)).Step?.ToString(CultureInfo.InvariantCulture) ?? "", slurm.GetValueOrDefault(task.Index) ?? "", note,
+                recorded.Attempts.ToString(CultureInfo.InvariantCulture), recorded.Step?.ToString(CultureInfo.InvariantCulture) ?? "",
+                slurm.GetValueOrDefault(task.Index) ?? "", note,
             }.Select(Markup.Escape).ToArray());
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -57,10 +58,9 @@ public sealed class SweepStatusCommand : Command<SweepStatusCommand.Settings>
     }
 
     /// <summary>A task's state word and note, from its task.json, its lock, its log and Slurm's state of its array task.</summary>
-    internal static (string State, string Note) Describe(SweepFolder sweep, SweepTask task, string? slurm)
+    private static (string State, string Note) Describe(SweepFolder sweep, SweepTask task, TaskState state, string? slurm)
     {
         string run = sweep.RunDirectory(task);
-        var state = TaskState.Read(run);
         switch (state.Phase)
         {
             case TaskPhase.Running when slurm is "RUNNING" || TaskLock.IsHeld(run):
