@@ -46,11 +46,13 @@ Task("Test")
     int passed = 0, failed = 0, skipped = 0;
     foreach (var trx in GetFiles($"{testResults}/**/*.trx"))
     {
-        var counters = XDocument.Load(trx.FullPath).Descendants().First(e => e.Name.LocalName == "Counters");
+        var document = XDocument.Load(trx.FullPath);
+        var counters = document.Descendants().First(e => e.Name.LocalName == "Counters");
         int Count(string name) => int.Parse(counters.Attribute(name)?.Value ?? "0");
         passed += Count("passed");
         failed += Count("failed") + Count("error") + Count("timeout") + Count("aborted");
-        skipped += Count("notExecuted");
+        // The trx logger leaves skipped tests out of its counters (notExecuted stays 0): count their results.
+        skipped += document.Descendants().Count(e => e.Name.LocalName == "UnitTestResult" && (string)e.Attribute("outcome") == "NotExecuted");
     }
     Information(skipped > 0 ? $"{passed} passed, {failed} failed, {skipped} skipped" : $"{passed} passed, {failed} failed");
     if (failure != null || failed > 0) throw new Exception("Tests failed.", failure);

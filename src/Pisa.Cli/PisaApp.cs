@@ -1,4 +1,5 @@
 using Pisa.Cli.Commands;
+using Pisa.Cli.Commands.Sweep;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -37,6 +38,16 @@ public static class PisaApp
             config.AddCommand<DoctorCommand>("doctor").WithDescription("Platform facts (CPU, SIMD, libtorch, oneDNN, convolution backend) and numerical self-checks; exit 1 on a failure.");
             config.AddCommand<ConformanceCommand>("conformance").WithDescription("Run conformance case files or folders; exit 0 only if all pass.");
             config.AddCommand<BenchCommand>("bench").WithDescription("Pipeline benchmarks: print ratios measured side by side, write JSON.");
+            config.AddBranch("sweep", sweep =>
+            {
+                sweep.SetDescription("Variant x seed grids: plan a sweep folder, run it here or as a Slurm job array, follow it, report mean ± std.");
+                sweep.AddCommand<SweepPlanCommand>("plan").WithDescription("Validate a recipe and write a sweep folder of (variant, seed) tasks (sweep.json).");
+                sweep.AddCommand<SweepRunCommand>("run").WithDescription("Run a sweep's unfinished tasks on this machine (--local), then write its report.");
+                sweep.AddCommand<SweepSubmitCommand>("submit").WithDescription("Submit a sweep's unfinished tasks as one Slurm job array plus a report job (--slurm).");
+                sweep.AddCommand<SweepTaskCommand>("task").WithDescription("Run (or resume) one task of a sweep: what each local process or array task executes.");
+                sweep.AddCommand<SweepStatusCommand>("status").WithDescription("Per task: pending, running, done, failed or preempted, with Slurm's view.");
+                sweep.AddCommand<SweepReportCommand>("report").WithDescription("Write report.md, report.csv and report.png: mean ± std over seeds per variant.");
+            });
             config.AddBranch("data", data =>
             {
                 data.SetDescription("Data set utilities.");

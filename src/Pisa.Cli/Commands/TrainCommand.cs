@@ -132,7 +132,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
     }
 
     /// <summary>Runs one training with progress on the console: Spectre bars on a terminal, key=value lines otherwise.</summary>
-    private static TrainingResult Observed(string name, Func<Action<Trainer>, TrainingResult> run)
+    internal static TrainingResult Observed(string name, Func<Action<Trainer>, TrainingResult> run)
     {
         TrainingResult result;
         if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)

@@ -18,10 +18,27 @@ public static class TrainingRuns
     public static TrainingResult Start(Recipe recipe, PipelineInfo pipeline, TrainingData data, DetectionDataset train, DetectionDataset val,
         TrainingOptions options, string runsRoot, Action<Trainer>? observe = null, CancellationToken cancellation = default)
     {
-        var trainer = new Trainer(recipe, pipeline, train, val, options);
         var run = RunFolder.Create(runsRoot, recipe.Name, recipe.Variant ?? "default", DateTimeOffset.UtcNow);
+        Prepare(run, recipe, data);
+        return StartIn(run, recipe, pipeline, train, val, options, observe, cancellation);
+    }
+
+    /// <summary>Writes what a run folder needs to be resumed or evaluated from alone: its resolved recipe and its data.</summary>
+    public static void Prepare(RunFolder run, Recipe recipe, TrainingData data)
+    {
         File.WriteAllText(run.In(ResolvedRecipeFile), ResolvedRecipeWriter.Write(recipe));
-        (data with { Numerics = RunNumerics.Of(Platform.TorchPlatform.Configure()) }).Write(run.Path);
+        data.Write(run.Path);
+    }
+
+    /// <summary>
+    /// A new run in a folder made beforehand with <see cref="Prepare"/> (a sweep task's, laid out when the sweep was planned).
+    /// The run's <c>run.json</c> gets the numerics of the machine that trains it.
+    /// </summary>
+    public static TrainingResult StartIn(RunFolder run, Recipe recipe, PipelineInfo pipeline, DetectionDataset train, DetectionDataset val,
+        TrainingOptions options, Action<Trainer>? observe = null, CancellationToken cancellation = default)
+    {
+        var trainer = new Trainer(recipe, pipeline, train, val, options);
+        (TrainingData.Read(run.Path) with { Numerics = RunNumerics.Of(Platform.TorchPlatform.Configure()) }).Write(run.Path);
         observe?.Invoke(trainer);
         return trainer.Run(run, resume: false, cancellation);
     }
