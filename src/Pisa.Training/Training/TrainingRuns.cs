@@ -37,15 +37,15 @@ public static class TrainingRuns
     }
 
     /// <summary>
-    /// Re-evaluates a checkpoint of a run on <paramref name="val"/> with the default model sizes (those <c>pisa train</c>
-    /// uses). Returns the evaluation and the checkpoint's step.
+    /// Re-evaluates a checkpoint of a run on <paramref name="val"/> with the model <c>pisa train</c> built from the
+    /// recipe (<see cref="Trainer.ModelFor"/>). Returns the evaluation and the checkpoint's step.
     /// </summary>
     /// <exception cref="TrainingException">No checkpoint, or one that does not fit the model (named).</exception>
     public static (ValidationResult Result, long Step) Evaluate(string checkpoint, Recipe recipe, PipelineInfo pipeline, DetectionDataset val, TrainingOptions options)
     {
         var device = options.ResolveDevice();
         int classes = val.Categories.Count;
-        using var runner = DetectorRunner.Create(recipe, pipeline, (options.Model ?? Trainer.DefaultModel(classes)) with { NumClasses = classes });
+        using var runner = DetectorRunner.Create(recipe, pipeline, Trainer.ModelFor(recipe, classes, options.Model));
         long step;
         try
         {
