@@ -38,7 +38,7 @@ public static class PretrainedWeights
     }
 
     /// <summary>
-    /// Copies a torchvision ResNet state_dict file onto the <see cref="ResNetBackbone"/> of <paramref name="detector"/>.
+    /// Copies a torchvision ResNet state_dict file onto <paramref name="detector"/>'s <see cref="ResNetBackbone"/> (or onto the backbone itself).
     /// torchvision's names are the backbone's own; <c>fc.*</c> is ignored, and a <c>module.</c> (DataParallel) or
     /// <c>backbone.</c> (mmdetection) prefix is removed. Nothing is copied unless everything fits.
     /// </summary>
@@ -46,7 +46,7 @@ public static class PretrainedWeights
     /// <exception cref="PretrainedWeightsException">Every missing and unexpected key and every shape mismatch, in one message naming the file.</exception>
     public static string LoadBackbone(nn.Module detector, string path)
     {
-        var backbone = detector.modules().OfType<ResNetBackbone>().SingleOrDefault()
+        var backbone = detector as ResNetBackbone ?? detector.modules().OfType<ResNetBackbone>().SingleOrDefault()
             ?? throw new PretrainedWeightsException($"{path}: model.pretrained needs a ResNet backbone (model.backbone: resnet18|resnet34|resnet50|resnet101)");
         var file = Read(path);
         try
