@@ -59,6 +59,26 @@ public static class TrainingRuns
         return (Validation.Run(runner, val, recipe.Train.Batch, recipe.Train.ImageSize, device), step);
     }
 
+    /// <summary>
+    /// Writes a checkpoint's detector (rebuilt from the recipe with <see cref="Trainer.ModelFor"/>) as a PyTorch or
+    /// safetensors state_dict with its architecture JSON beside it (<see cref="ModelExport"/>).
+    /// </summary>
+    /// <returns>The architecture JSON's path.</returns>
+    /// <exception cref="TrainingException">A checkpoint that does not fit the model (named).</exception>
+    public static string Export(string checkpoint, Recipe recipe, PipelineInfo pipeline, CategoryMap categories, WeightsFormat format, string weightsPath)
+    {
+        using var runner = DetectorRunner.Create(recipe, pipeline, Trainer.ModelFor(recipe, categories.Count));
+        try
+        {
+            CheckpointWriter.Load(checkpoint, runner.Model);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IOException)
+        {
+            throw new TrainingException($"{checkpoint}: cannot load into a {recipe.Detector} detector of {categories.Count} classes: {ex.Message}");
+        }
+        return ModelExport.Write(runner.Model, recipe, categories, format, weightsPath);
+    }
+
     /// <summary>The run folder and checkpoint a <c>pisa eval</c> argument names: a run folder (its newest checkpoint) or a checkpoint file.</summary>
     /// <exception cref="TrainingException">Neither, or a run without checkpoints.</exception>
     public static (string RunDirectory, string Checkpoint) Locate(string runOrCheckpoint)
