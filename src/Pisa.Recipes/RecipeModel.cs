@@ -24,6 +24,7 @@ public sealed record Recipe(
     RankSettings Rank,
     LossSettings Loss,
     TrainSettings Train,
+    ModelSettings Model,
     ImmutableEquatableArray<VariantAxis> Variants,
     ImmutableEquatableArray<Setting> Settings)
 {
@@ -59,6 +60,8 @@ public enum ClassificationLossKind { CrossEntropy, Focal }
 public enum BoxLossKind { L1, SmoothL1, BalancedL1, None }
 
 public enum LrSchedule { Step, Cosine, Constant }
+
+public enum BackboneKind { Small, Resnet18, Resnet34, Resnet50, Resnet101 }
 
 /// <summary>Max-IoU assignment of candidates to ground truths.</summary>
 public sealed record AssignSettings(double PosIou, double NegIou, double MinPosIou, bool MatchLowQuality);
@@ -111,6 +114,12 @@ public sealed record TrainSettings(
     string Data, int Epochs, int Batch, double Lr, double Momentum, double WeightDecay,
     int WarmupIters, double WarmupRatio, LrSchedule Schedule, ImmutableEquatableArray<int> LrSteps,
     int ImageSize, int Seed);
+
+/// <summary>The detector's backbone (<c>model:</c>).</summary>
+/// <param name="Pretrained">A state_dict file as written in the recipe, or null for random initialisation.</param>
+/// <param name="FrozenStages">mmdetection's frozen_stages: -1 none, 0 the stem, k the stem and layer1..layerk.</param>
+/// <param name="NormEval">BatchNorm layers of the ResNet stay in eval mode with frozen affine parameters.</param>
+public sealed record ModelSettings(BackboneKind Backbone, string? Pretrained, int FrozenStages, bool NormEval);
 
 /// <summary>One sweep axis: a dotted key and its values (canonical YAML text), with the label used in point names.</summary>
 public sealed record VariantAxis(string Key, string Label, ImmutableEquatableArray<string> Values);

@@ -29,6 +29,14 @@ public class OverrideAndVariantTests
     }
 
     [Fact]
+    public void The_model_section_defaults_to_the_small_backbone_and_reads_a_resnet()
+    {
+        Assert.Equal(new ModelSettings(BackboneKind.Small, null, 1, true), TestRecipes.Valid(TestRecipes.LoadShipped("faster-rcnn")).Model);
+        Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("retinanet", "model.backbone=resnet50", "model.pretrained=weights/r50.pth", "model.frozen_stages=-1", "model.norm_eval=false"));
+        Assert.Equal(new ModelSettings(BackboneKind.Resnet50, "weights/r50.pth", -1, false), r.Model);
+    }
+
+    [Fact]
     public void A_bad_override_is_located_at_the_override()
     {
         RecipeLoadResult result = TestRecipes.LoadShipped("pisa-faster-rcnn", "loss.carl.k=-1");
@@ -41,6 +49,9 @@ public class OverrideAndVariantTests
     [InlineData("=3", "PISA0019", "got '=3'")]
     [InlineData("sample.num=[1", "PISA0001", "YAML syntax error")]
     [InlineData("sample.num=many", "PISA0005", "must be a whole number")]
+    [InlineData("model.backbone=resnet19", "PISA0007", "did you mean 'resnet18'?")]
+    [InlineData("model.frozen_stages=5", "PISA0006", "'model.frozen_stages' is 5")]
+    [InlineData("model.norm_evl=false", "PISA0004", "did you mean 'norm_eval'?")]
     public void Override_errors_name_the_override(string setting, string id, string fragment)
     {
         DiagnosticInfo error = Assert.Single(TestRecipes.LoadShipped("faster-rcnn", setting).Diagnostics);

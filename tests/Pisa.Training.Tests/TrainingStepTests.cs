@@ -37,6 +37,35 @@ public class TrainingStepTests
         }
     }
 
+    [Theory]
+    [InlineData("faster-rcnn")]
+    [InlineData("retinanet")]
+    public void A_resnet18_detector_trains_with_finite_losses_and_no_gradient_in_its_frozen_stages(string name)
+    {
+        var (recipe, pipeline) = TrainingFixtures.Recipe(name, "model.backbone=resnet18");
+        torch.manual_seed(0);
+        using var runner = DetectorRunner.Create(recipe, pipeline, Trainer.ModelFor(recipe, TrainingFixtures.Train.Categories.Count));
+        runner.Model.train();
+        using var optimizer = torch.optim.SGD(runner.Model.parameters(), 0.001, 0.9);
+        using var generator = new Generator(0);
+        var loader = new DetectionLoader(TrainingFixtures.Train, new LoaderOptions(2, 64, 64));
+        foreach (var batch in loader.Epoch(0).Take(2))
+        {
+            using var scope = NewDisposeScope();
+            using var owned = batch;
+            var losses = runner.Losses(batch, generator);
+            foreach (var (lossName, loss) in losses)
+                Assert.True(double.IsFinite(loss.item<float>()), $"{name}: {lossName} = {loss.item<float>()}");
+            optimizer.zero_grad();
+            losses.Values.Aggregate((a, b) => a + b).backward();
+            optimizer.step();
+        }
+        var parameters = runner.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.Null(parameters["features.backbone.conv1.weight"].grad);
+        Assert.Null(parameters["features.backbone.layer1.0.conv1.weight"].grad);
+        Assert.NotNull(parameters["features.backbone.layer2.0.conv1.weight"].grad);
+    }
+
     [Fact]
     public void Rpn_loss_of_an_anchor_exactly_on_a_gt_is_its_objectness_cross_entropy_only()
     {

@@ -95,6 +95,14 @@ public static class RecipeKeys
             new KeySpec("carl", KeyKind.Section, "CARL (PISA): weight each positive's box loss by its classification score; added to the box loss; null or absent = off.") { Optional = true }.With(
                 NonNegative("k", "1", "Exponent of (bias + (1-bias)*s)^k."),
                 Fraction("bias", "0.2", "Bias of the weights."))),
+        Section("model", "The detector's backbone (optional; the default is the runner's small CNN for 128 px images).").With(
+            new KeySpec("backbone", KeyKind.Name, "small (0.3 M-parameter CNN + 2-level FPN), or torchvision's ResNet-18/34/50/101 with mmdetection's FPN (P2-P6 two-stage, P3-P7 single-stage).")
+            { Default = "small", Names = new[] { "small", "resnet18", "resnet34", "resnet50", "resnet101" } },
+            new KeySpec("pretrained", KeyKind.Text, "ResNet weights to start from: a PyTorch state_dict (.pth/.pt) or .safetensors file (torchvision's names; fc.* ignored), relative to the recipe's folder; none = random initialisation.")
+            { Default = "none" },
+            new KeySpec("frozen_stages", KeyKind.Integer, "ResNet stages whose parameters are frozen (mmdetection's frozen_stages): 0 = the stem, 1 = the stem and layer1, ... 4; -1 = none.")
+            { Default = "1", Min = 0, Max = 4, Sentinel = -1 },
+            Switch("norm_eval", "true", "ResNet BatchNorm layers stay in eval mode (running statistics used, not updated) with their affine parameters frozen, even while training.")),
         Section("train", "Run settings (optional; the defaults suit a short CPU run on the built-in data set).").With(
             new KeySpec("data", KeyKind.Text, "builtin:shapes, or a COCO folder or instances JSON path.") { Default = "builtin:shapes" },
             Count("epochs", "12", "Training epochs."),

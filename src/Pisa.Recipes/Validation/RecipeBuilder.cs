@@ -22,6 +22,7 @@ internal static class RecipeBuilder
             Rank: Rank(v),
             Loss: new LossSettings(Classification(v), Box(v), v.IsOn("loss.carl") ? new CarlSettings(v.Number("loss.carl.k"), v.Number("loss.carl.bias")) : null),
             Train: Train(v),
+            Model: Model(v),
             Variants: axes.Select(a => new VariantAxis(a.Key, a.Label, a.Canonical.ToEquatableArray())).ToEquatableArray(),
             Settings: v.InOrder.Where(x => x.Canonical != "on").Select(x => new Setting(x.Path, x.Canonical, x.Span)).ToEquatableArray());
     }
@@ -62,6 +63,10 @@ internal static class RecipeBuilder
             type is BoxLossKind.SmoothL1 or BoxLossKind.BalancedL1 ? v.Number("loss.box.beta") : null,
             type == BoxLossKind.BalancedL1 ? new BalancedL1Options(v.Number("loss.box.alpha"), v.Number("loss.box.gamma")) : null);
     }
+
+    private static ModelSettings Model(ResolvedValues v) => new(
+        v.Name<BackboneKind>("model.backbone"), v.Text("model.pretrained") is var path && path != "none" ? path : null,
+        v.Integer("model.frozen_stages"), v.Boolean("model.norm_eval"));
 
     private static TrainSettings Train(ResolvedValues v) => new(
         v.Text("train.data"), v.Integer("train.epochs"), v.Integer("train.batch"), v.Number("train.lr"), v.Number("train.momentum"),

@@ -33,6 +33,20 @@ public sealed class AnchorGenerator
         _ => throw new ArgumentException($"no default anchors for strides {string.Join(", ", strides)}"),
     };
 
+    /// <summary>
+    /// mmdetection's two-stage RPN anchors (<c>faster_rcnn_r50_fpn</c>: <c>scales=[8]</c>, <c>ratios=[0.5, 1.0, 2.0]</c>):
+    /// one size, 8 × stride, per level (32 px at stride 4 … 512 px at stride 64).
+    /// </summary>
+    public static AnchorGenerator MmdetTwoStage(IReadOnlyList<int> strides) =>
+        new(strides, strides.Select(s => (IReadOnlyList<double>)[8.0 * s]).ToList(), [0.5, 1, 2]);
+
+    /// <summary>
+    /// mmdetection's RetinaNet anchors (<c>octave_base_scale=4</c>, <c>scales_per_octave=3</c>, <c>ratios=[0.5, 1.0, 2.0]</c>):
+    /// sizes 4 × stride × 2^(i/3), i = 0, 1, 2, per level (32, 40.3, 50.8 px at stride 8).
+    /// </summary>
+    public static AnchorGenerator MmdetRetinaNet(IReadOnlyList<int> strides) =>
+        new(strides, strides.Select(s => (IReadOnlyList<double>)Enumerable.Range(0, 3).Select(i => 4.0 * s * Math.Pow(2, i / 3.0)).ToArray()).ToList(), [0.5, 1, 2]);
+
     public IReadOnlyList<int> Strides { get; }
     public IReadOnlyList<IReadOnlyList<double>> SizesPerLevel { get; }
     public IReadOnlyList<double> Ratios { get; }

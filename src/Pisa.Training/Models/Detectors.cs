@@ -1,3 +1,4 @@
+using Pisa.Recipes;
 using TorchSharp;
 using TorchSharp.Modules;
 using Pisa.Training.Platform;
@@ -12,10 +13,43 @@ namespace Pisa.Training.Models;
 /// <param name="TwoStageFinestStride">The two-stage detector's pyramid is P2–P3 (4) or P3–P4 (8): at stride 4 the RPN has
 /// anchors close enough to every small object and small RoIs pool from a finer map.</param>
 /// <param name="SingleStageFinestStride">The same for the single-stage detector, whose dense head costs 4× more per level at stride 4.</param>
+/// <param name="Backbone">small: the options above size the small CNN and its 2-level pyramid. A ResNet: mmdetection's
+/// FPN (see <see cref="ResNetFpn"/>) of <see cref="FeatureChannels"/> channels with mmdetection's anchors, and the
+/// two-stage head pools P2–P5 with mmdetection's level rule (finest scale 56); the small-backbone strides are ignored.</param>
+/// <param name="FrozenStages">ResNet only: mmdetection's <c>frozen_stages</c>.</param>
+/// <param name="NormEval">ResNet only: mmdetection's <c>norm_eval</c> (BatchNorm in eval mode, affine frozen).</param>
 public sealed record DetectorOptions(
     int NumClasses, bool UseFpn = true, int BackboneWidth = 24, int FeatureChannels = 64,
     int RoiSize = 7, int RoiSamplingRatio = 2, int RoiChannels = 16, int BoxHeadHiddenDim = 256, int RetinaStackedConvs = 2,
-    int TwoStageFinestStride = 4, int SingleStageFinestStride = 8);
+    int TwoStageFinestStride = 4, int SingleStageFinestStride = 8,
+    BackboneKind Backbone = BackboneKind.Small, int FrozenStages = 1, bool NormEval = true)
+{
+    /// <summary>mmdetection's sizes for a ResNet detector (<c>faster_rcnn_r50_fpn</c>, <c>retinanet_r50_fpn</c>): a 256-channel
+    /// FPN, a box head of two 1024-unit FC layers on 256 × 7 × 7 RoI features, and four stacked convs per RetinaNet tower.</summary>
+    public static DetectorOptions MmdetResNet(int numClasses, BackboneKind backbone, int frozenStages = 1, bool normEval = true) =>
+        new(numClasses, FeatureChannels: 256, RoiChannels: 256, BoxHeadHiddenDim: 1024, RetinaStackedConvs: 4,
+            Backbone: backbone, FrozenStages: frozenStages, NormEval: normEval);
+}
+
+/// <summary>The feature levels a detector's heads read, and their anchors.</summary>
+internal static class DetectorFeatures
+{
+    /// <summary>
+    /// The small backbone with its pyramid and anchors for 128 px images, or a ResNet-FPN with mmdetection's anchors
+    /// (<see cref="AnchorGenerator.MmdetTwoStage"/> or <see cref="AnchorGenerator.MmdetRetinaNet"/>).
+    /// </summary>
+    public static (nn.Module<Tensor, Tensor[]> Features, int[] Strides, AnchorGenerator Anchors) Build(DetectorOptions options, bool twoStage)
+    {
+        if (ResNetBackbone.DepthOf(options.Backbone) is int depth)
+        {
+            var resnet = new ResNetFpn(new ResNetBackbone(depth, options.FrozenStages, options.NormEval), options.FeatureChannels, twoStage);
+            return (resnet, resnet.Strides, twoStage ? AnchorGenerator.MmdetTwoStage(resnet.Strides) : AnchorGenerator.MmdetRetinaNet(resnet.Strides));
+        }
+        var small = new FeatureExtractor(options.UseFpn, options.BackboneWidth, options.FeatureChannels,
+            twoStage ? options.TwoStageFinestStride : options.SingleStageFinestStride);
+        return (small, small.Strides, AnchorGenerator.ForSmallImages(small.Strides));
+    }
+}
 
 /// <summary>
 /// Faster R-CNN parts: features → RPN (objectness, deltas per anchor) → thinned features → RoI features → box head.
@@ -24,23 +58,30 @@ public sealed record DetectorOptions(
 /// </summary>
 public sealed class TwoStageDetector : nn.Module
 {
-    private readonly FeatureExtractor features;
+    private readonly nn.Module<Tensor, Tensor[]> features;
     private readonly RpnHead rpn;
-    private readonly Conv2d roiThinning;
+    private readonly Conv2d? roiThinning;
     private readonly TwoFcBoxHead boxHead;
 
     public TwoStageDetector(DetectorOptions options) : base(nameof(TwoStageDetector))
     {
         TorchPlatform.Configure();
         Options = options;
-        features = new FeatureExtractor(options.UseFpn, options.BackboneWidth, options.FeatureChannels, options.TwoStageFinestStride);
-        Anchors = AnchorGenerator.ForSmallImages(features.Strides);
+        (features, int[] strides, Anchors) = DetectorFeatures.Build(options, twoStage: true);
         rpn = new RpnHead(options.FeatureChannels, Anchors.AnchorsPerLocation);
-        RoIExtractor = new MultiLevelRoIExtractor(features.Strides, options.RoiSize, options.RoiSamplingRatio);
-        roiThinning = nn.Conv2d(options.FeatureChannels, options.RoiChannels, 1);
+        // A ResNet-FPN pools from P2–P5 (P6 feeds the RPN only) with mmdetection's finest_scale 56
+        // (SingleRoIExtractor.map_roi_levels: floor(log2(sqrt(w·h) / 56 + 1e-6)), clamped to the levels).
+        RoIExtractor = options.Backbone == BackboneKind.Small
+            ? new MultiLevelRoIExtractor(strides, options.RoiSize, options.RoiSamplingRatio)
+            : new MultiLevelRoIExtractor(strides[..4], options.RoiSize, options.RoiSamplingRatio, finestScale: 56);
+        roiLevels = options.Backbone == BackboneKind.Small ? strides.Length : 4;
+        // The thinning 1×1 conv only exists when it thins (the small detector's 64 → 16).
+        roiThinning = options.RoiChannels == options.FeatureChannels ? null : nn.Conv2d(options.FeatureChannels, options.RoiChannels, 1);
         boxHead = new TwoFcBoxHead(options.RoiChannels, options.RoiSize, options.NumClasses, options.BoxHeadHiddenDim);
         RegisterComponents();
     }
+
+    private readonly int roiLevels;
 
     public DetectorOptions Options { get; }
     public AnchorGenerator Anchors { get; }
@@ -56,7 +97,7 @@ public sealed class TwoStageDetector : nn.Module
     public (Tensor ClassLogits, Tensor Deltas) BoxHead(Tensor[] levels, Tensor rois)
     {
         using var scope = NewDisposeScope();
-        var thin = levels.Select(level => roiThinning.forward(level)).ToArray();
+        var thin = levels.Take(roiLevels).Select(level => roiThinning?.forward(level) ?? level).ToArray();
         var (logits, deltas) = boxHead.forward(RoIExtractor.Apply(thin, rois.detach()));
         return (logits.MoveToOuterDisposeScope(), deltas.MoveToOuterDisposeScope());
     }
@@ -65,15 +106,14 @@ public sealed class TwoStageDetector : nn.Module
 /// <summary>RetinaNet-style detector: features → dense sigmoid class logits and deltas for every anchor.</summary>
 public sealed class SingleStageDetector : nn.Module<Tensor, (Tensor ClassLogits, Tensor Deltas)>
 {
-    private readonly FeatureExtractor features;
+    private readonly nn.Module<Tensor, Tensor[]> features;
     private readonly RetinaHead head;
 
     public SingleStageDetector(DetectorOptions options) : base(nameof(SingleStageDetector))
     {
         TorchPlatform.Configure();
         Options = options;
-        features = new FeatureExtractor(options.UseFpn, options.BackboneWidth, options.FeatureChannels, options.SingleStageFinestStride);
-        Anchors = AnchorGenerator.ForSmallImages(features.Strides);
+        (features, _, Anchors) = DetectorFeatures.Build(options, twoStage: false);
         head = new RetinaHead(options.FeatureChannels, options.NumClasses, Anchors.AnchorsPerLocation, options.RetinaStackedConvs);
         RegisterComponents();
     }

@@ -54,6 +54,15 @@ public sealed class Trainer
     /// the step, and at this size it costs a quarter of the model's default (32 → 256) for little accuracy on 128 px scenes.</remarks>
     public static DetectorOptions DefaultModel(int numClasses) => new(numClasses, RoiChannels: 16, BoxHeadHiddenDim: 128);
 
+    /// <summary>
+    /// The detector a recipe's <c>model:</c> section asks for, for the data's classes: with <c>backbone: small</c>,
+    /// <paramref name="sizes"/> (or <see cref="DefaultModel"/>); with a ResNet, <see cref="DetectorOptions.MmdetResNet"/>.
+    /// A function of the resolved recipe and the data only, so <c>pisa eval</c> and <c>pisa export</c> rebuild the same model.
+    /// </summary>
+    public static DetectorOptions ModelFor(Recipe recipe, int numClasses, DetectorOptions? sizes = null) => recipe.Model.Backbone == BackboneKind.Small
+        ? (sizes ?? DefaultModel(numClasses)) with { NumClasses = numClasses }
+        : DetectorOptions.MmdetResNet(numClasses, recipe.Model.Backbone, recipe.Model.FrozenStages, recipe.Model.NormEval);
+
     /// <summary>Trains into <paramref name="run"/>: a new run, or with <paramref name="resume"/> the continuation of the run there.</summary>
     public TrainingResult Run(RunFolder run, bool resume, CancellationToken cancellation)
     {
@@ -62,7 +71,9 @@ public sealed class Trainer
         Message?.Invoke(TorchPlatform.Configure().Describe());
         torch.manual_seed(settings.Seed);
         int classes = train.Categories.Count;
-        using var runner = DetectorRunner.Create(recipe, pipeline, (options.Model ?? DefaultModel(classes)) with { NumClasses = classes });
+        using var runner = DetectorRunner.Create(recipe, pipeline, ModelFor(recipe, classes, options.Model));
+        if (!resume && recipe.Model.Pretrained is string pretrained)
+            Message?.Invoke(PretrainedWeights.LoadBackbone(runner.Model, PretrainedWeights.Resolve(recipe, pretrained)));
         runner.Model.to(device);
         runner.Model.train();
         using var optimizer = torch.optim.SGD(runner.Model.parameters(), settings.Lr, settings.Momentum, weight_decay: settings.WeightDecay);

@@ -9,8 +9,9 @@ namespace Pisa.Training.Training;
 /// <param name="ClipGradNorm">Gradient clipping by global norm (mmdetection's RetinaNet value); null = off.</param>
 /// <param name="DetectAnomaly">Check every step's loss and gradients on the host (one read per step) and re-run a
 /// non-finite step under autograd's anomaly mode, which names the operation that produced the NaN.</param>
-/// <param name="Model">Detector sizes (its class count is replaced by the data's); null = <see cref="Trainer.DefaultModel"/>.
-/// A run folder does not record it: <c>pisa eval</c> rebuilds the default.</param>
+/// <param name="Model">Sizes of the small detector (its class count is replaced by the data's); null = <see cref="Trainer.DefaultModel"/>.
+/// A run folder does not record it: <c>pisa eval</c> rebuilds the default. A recipe with a ResNet backbone ignores it
+/// (<see cref="Trainer.ModelFor"/>).</param>
 public sealed record TrainingOptions(
     string? Device = null,
     long? MaxIterations = null,

@@ -54,15 +54,15 @@ public static class TrainingRuns
     }
 
     /// <summary>
-    /// Re-evaluates a checkpoint of a run on <paramref name="val"/> with the default model sizes (those <c>pisa train</c>
-    /// uses). Returns the evaluation and the checkpoint's step.
+    /// Re-evaluates a checkpoint of a run on <paramref name="val"/> with the model <c>pisa train</c> built from the
+    /// recipe (<see cref="Trainer.ModelFor"/>). Returns the evaluation and the checkpoint's step.
     /// </summary>
     /// <exception cref="TrainingException">No checkpoint, or one that does not fit the model (named).</exception>
     public static (ValidationResult Result, long Step) Evaluate(string checkpoint, Recipe recipe, PipelineInfo pipeline, DetectionDataset val, TrainingOptions options)
     {
         var device = options.ResolveDevice();
         int classes = val.Categories.Count;
-        using var runner = DetectorRunner.Create(recipe, pipeline, (options.Model ?? Trainer.DefaultModel(classes)) with { NumClasses = classes });
+        using var runner = DetectorRunner.Create(recipe, pipeline, Trainer.ModelFor(recipe, classes, options.Model));
         long step;
         try
         {
@@ -74,6 +74,26 @@ public static class TrainingRuns
         }
         runner.Model.to(device);
         return (Validation.Run(runner, val, recipe.Train.Batch, recipe.Train.ImageSize, device), step);
+    }
+
+    /// <summary>
+    /// Writes a checkpoint's detector (rebuilt from the recipe with <see cref="Trainer.ModelFor"/>) as a PyTorch or
+    /// safetensors state_dict with its architecture JSON beside it (<see cref="ModelExport"/>).
+    /// </summary>
+    /// <returns>The architecture JSON's path.</returns>
+    /// <exception cref="TrainingException">A checkpoint that does not fit the model (named).</exception>
+    public static string Export(string checkpoint, Recipe recipe, PipelineInfo pipeline, CategoryMap categories, WeightsFormat format, string weightsPath)
+    {
+        using var runner = DetectorRunner.Create(recipe, pipeline, Trainer.ModelFor(recipe, categories.Count));
+        try
+        {
+            CheckpointWriter.Load(checkpoint, runner.Model);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IOException)
+        {
+            throw new TrainingException($"{checkpoint}: cannot load into a {recipe.Detector} detector of {categories.Count} classes: {ex.Message}");
+        }
+        return ModelExport.Write(runner.Model, recipe, categories, format, weightsPath);
     }
 
     /// <summary>The run folder and checkpoint a <c>pisa eval</c> argument names: a run folder (its newest checkpoint) or a checkpoint file.</summary>
