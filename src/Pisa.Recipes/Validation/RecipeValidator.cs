@@ -45,6 +45,7 @@ internal sealed class RecipeValidator
 
     private void Run(MapNode root)
     {
+        root = DeprecatedKeys.Migrate(root, Report);
         CheckRequired(root);
         if (root.Find("detector") is MapEntry detector && ReadValue(RecipeKeys.Find("detector")!, detector.Value) is string kind)
         {
@@ -302,10 +303,20 @@ internal sealed class RecipeValidator
             return;
         }
         var axes = new List<(MapEntry Entry, List<ScalarNode> Values)>();
-        foreach (MapEntry axis in map.Entries)
+        foreach (MapEntry written in map.Entries)
+        {
+            MapEntry axis = written;
+            if (DeprecatedKeys.Replacements.TryGetValue(written.Key, out string? target))
+            {
+                Report(RecipeDiagnostics.DeprecatedKey, written.KeySpan, written.Key,
+                    target is null ? DeprecatedKeys.Advice(written.Key) + " (this axis varies nothing and is dropped)" : DeprecatedKeys.Advice(written.Key));
+                if (target is null) continue;
+                axis = written with { Key = target };
+            }
             if (ReadAxis(axis) is List<ScalarNode> values) axes.Add((axis, values));
+        }
 
-        // Two axes with the same short label (sample.positives.type, rank.positives.type) both use their full path.
+        // Two axes with the same short label (sample.positives.type, a hypothetical other positives.type) both use their full path.
         var labels = axes.Select(a => RecipeNames.AxisLabel(a.Entry.Key)).ToList();
         foreach (var (axis, values) in axes)
         {
