@@ -91,7 +91,7 @@ public static class RecipeKeys
                 NonNegative("k", "1", "Exponent of (bias + (1-bias)*s)^k."),
                 Fraction("bias", "0.2", "Bias of the weights."))),
         Section("train", "Run settings (optional; the defaults suit a short CPU run on the built-in data set).").With(
-            new KeySpec("data", KeyKind.Text, "builtin:shapes, or a COCO folder or instances JSON path.") { Default = "builtin:shapes" },
+            new KeySpec("data", KeyKind.Text, "builtin:shapes, or a COCO folder or instances JSON path.") { Default = "builtin:shapes", Builtins = new[] { "builtin:shapes" } },
             Count("epochs", "12", "Training epochs."),
             Count("batch", "4", "Images per batch."),
             Positive("lr", "0.01", "Base learning rate (SGD)."),

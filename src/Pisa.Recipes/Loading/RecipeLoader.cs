@@ -19,7 +19,8 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
     public RecipeLoadResult LoadFile(string path, IEnumerable<string>? overrides = null)
     {
         var diagnostics = new List<DiagnosticInfo>();
-        string? text = _source.ReadText(path);
+        string? text = ReadText(path, diagnostics, out bool badText);
+        if (badText) return Finish(null, new List<Recipe>(), diagnostics);
         if (text is null)
         {
             diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.UnreadableFile, SourceSpan.Whole(path), "no such recipe file, or it cannot be read"));
@@ -113,7 +114,8 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
                 diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.BaseCycle, baseName.Span, $"{chainText} → {baseName.Text}"));
                 return null;
             }
-            string? text = _source.ReadText(target);
+            string? text = ReadText(target, diagnostics, out bool badText);
+            if (badText) return null;
             if (text is null)
             {
                 var known = _source.ListRecipes(folder).Select(Path.GetFileNameWithoutExtension);
@@ -123,6 +125,23 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
             if (ReadMap(text, target, diagnostics) is not MapNode next) return null;
             fullPaths.Add(Path.GetFullPath(target));
             (current, path, folder) = (next, target, Path.GetDirectoryName(target) ?? "");
+        }
+    }
+
+    /// <summary>The source's text; text that is not UTF-8 is an error at its first bad byte (then <paramref name="bad"/> is true).</summary>
+    private string? ReadText(string path, List<DiagnosticInfo> diagnostics, out bool bad)
+    {
+        try
+        {
+            bad = false;
+            return _source.ReadText(path);
+        }
+        catch (InvalidRecipeTextException ex)
+        {
+            bad = true;
+            diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.UnreadableFile, ex.Span,
+                $"the file is not UTF-8: byte 0x{ex.Value:X2} here is not UTF-8 text (Latin-1 or another encoding?); save the file as UTF-8"));
+            return null;
         }
     }
 
@@ -138,7 +157,19 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
         bool isPath = name.IndexOf('/') >= 0 || name.IndexOf('\\') >= 0 || name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal);
         if (isPath) return Path.Combine(folder, name);
         string yaml = Path.Combine(folder, name + ".yaml"), yml = Path.Combine(folder, name + ".yml");
-        return source.ReadText(yaml) is null && source.ReadText(yml) is not null ? yml : yaml;
+        return !Exists(source, yaml) && Exists(source, yml) ? yml : yaml;
+    }
+
+    private static bool Exists(IRecipeSource source, string path)
+    {
+        try
+        {
+            return source.ReadText(path) is not null;
+        }
+        catch (InvalidRecipeTextException)
+        {
+            return true; // there, but not UTF-8: reading it reports where
+        }
     }
 
     /// <summary><c>--set a.b=v</c> pairs → one tree whose spans name the override, so errors read <c>--set a.b=v: error ...</c>.</summary>
