@@ -63,6 +63,41 @@ public class OverrideAndVariantTests
     }
 
     [Fact]
+    public void An_old_recipe_with_a_rank_section_loads_as_the_new_one_with_a_warning_at_each_rank_key()
+    {
+        // pisa-faster-rcnn as it was written before ranks were implied by the stages they serve.
+        const string old = """
+            recipe: pisa-faster-rcnn
+            base: faster-rcnn
+            rpn: { train_proposals: 2000, test_proposals: 2000 }
+            sample:
+              negatives: { type: score_hlr, k: 0.5, bias: 0 }
+            rank:
+              positives: { type: iou_hlr }
+              negatives: { type: score_hlr, score_thr: 0.05, iou_thr: 0.5 }
+            loss:
+              cls: { type: cross_entropy, isr: { k: 2, bias: 0 } }
+              box: { type: smooth_l1, beta: 1.0 }
+              carl: { k: 1, bias: 0.2 }
+            """;
+        RecipeLoadResult result = TestRecipes.LoadText(old);
+        Assert.Equal(TestRecipes.Valid(TestRecipes.LoadShipped("pisa-faster-rcnn")), TestRecipes.Valid(result));
+        Assert.Equal(
+            [("rank.negatives.iou_thr", 8), ("rank.negatives.score_thr", 8), ("rank.negatives.type", 8), ("rank.positives.type", 7)],
+            result.Diagnostics.Select(d => (d.Arguments[0], d.Span.Line)).OrderBy(x => x.Item1, StringComparer.Ordinal));
+        Assert.All(result.Diagnostics, d => Assert.Equal(("PISA0030", DiagnosticSeverity.Warning), (d.Id, d.Severity)));
+    }
+
+    [Fact]
+    public void An_old_rank_override_sets_the_sampler_threshold_with_a_warning_naming_the_override()
+    {
+        RecipeLoadResult result = TestRecipes.LoadShipped("pisa-faster-rcnn", "rank.negatives.score_thr=0.1");
+        Assert.Equal(new ScoreHlrOptions(0.1, 0.5), TestRecipes.Valid(result).Sample!.Negatives.ScoreHlr);
+        DiagnosticInfo warning = Assert.Single(result.Diagnostics);
+        Assert.Equal("--set rank.negatives.score_thr=0.1: warning PISA0030: 'rank.negatives.score_thr' is deprecated: write sample.negatives.score_thr instead (this value is read from there)", warning.ToString());
+    }
+
+    [Fact]
     public void A_derived_recipe_overrides_its_base_and_inherits_the_rest()
     {
         Recipe r = TestRecipes.Valid(TestRecipes.LoadText("recipe: my-libra\nbase: libra-faster-rcnn\nsample: { negatives: { num_bins: 5 } }\n"));

@@ -51,10 +51,14 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
         if (ResolveChain(leaf, path, folder, diagnostics) is not List<(string Name, MapNode Tree)> chain)
             return Finish(null, new List<Recipe>(), diagnostics);
 
-        // Each recipe names itself: a base's recipe: never reaches the result.
-        RecipeNode merged = chain[0].Tree;
-        for (int i = 1; i < chain.Count; i++) merged = RecipeTree.Overlay(chain[i].Tree.Without("recipe"), merged);
-        if (overrides is not null) merged = RecipeTree.Overlay(merged, ParseOverrides(overrides, diagnostics, ((MapNode)merged).Span));
+        // Each recipe names itself: a base's recipe: never reaches the result. Deprecated keys are rewritten per layer,
+        // so a moved value keeps its layer's priority (an old --set beats the recipe's new key).
+        void Report(DiagnosticDescriptorInfo descriptor, SourceSpan span, params string[] arguments) =>
+            diagnostics.Add(RecipeDiagnostics.Create(descriptor, span, arguments));
+        RecipeNode merged = DeprecatedKeys.Migrate(chain[0].Tree, Report);
+        for (int i = 1; i < chain.Count; i++) merged = RecipeTree.Overlay(DeprecatedKeys.Migrate(chain[i].Tree.Without("recipe"), Report), merged);
+        if (overrides is not null)
+            merged = RecipeTree.Overlay(merged, DeprecatedKeys.Migrate(ParseOverrides(overrides, diagnostics, ((MapNode)merged).Span), Report));
 
         var root = (MapNode)merged;
         var baseChain = chain.Select(c => c.Name).ToEquatableArray();

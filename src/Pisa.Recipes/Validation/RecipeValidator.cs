@@ -46,7 +46,6 @@ internal sealed class RecipeValidator
 
     private void Run(MapNode root)
     {
-        root = DeprecatedKeys.Migrate(root, Report);
         _recipePath = root.Span.Path; // the merged tree keeps the leaf recipe's span
         CheckRequired(root);
         if (root.Find("detector") is MapEntry detector && ReadValue(RecipeKeys.Find("detector")!, detector.Value) is string kind)
