@@ -9,8 +9,9 @@ namespace Pisa.Generators;
 
 /// <summary>
 /// The one descriptor table: every recipe rule of <see cref="RecipeDiagnostics"/> (PISA0001…), plus the few that only a
-/// build can find (PISA0100…: C# declarations, its own failure, two inputs generating one type; never a recipe rule). Diagnostics travel through the pipeline as data (<see cref="DiagnosticInfo"/>) and become
-/// Roslyn <see cref="Diagnostic"/>s only here, in the output step.
+/// build can find (PISA0100…: C# declarations, its own failure, two inputs generating one type; never a recipe rule, so
+/// the build refuses nothing that <c>pisa check</c> accepts). Diagnostics travel through the pipeline as data
+/// (<see cref="DiagnosticInfo"/>) and become Roslyn <see cref="Diagnostic"/>s only here, in the output step.
 /// </summary>
 internal static class Diagnostics
 {

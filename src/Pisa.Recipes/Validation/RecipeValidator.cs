@@ -149,7 +149,7 @@ internal sealed class RecipeValidator
     private static string Nested(KeySpec key)
     {
         string[] parts = key.Path.Split('.');
-        return string.Join("", parts.Select((p, i) => i == parts.Length - 1 ? p + ": ..." : p + ": { ")) + new string('}', parts.Length - 1).Replace("}", " }");
+        return string.Join(": { ", parts) + ": ..." + string.Concat(Enumerable.Repeat(" }", parts.Length - 1));
     }
 
     private static string TwoStageStageName(KeySpec key, MapEntry entry)
@@ -352,7 +352,7 @@ internal sealed class RecipeValidator
             if (ReadAxis(axis) is List<ScalarNode> values) axes.Add((axis, values));
         }
 
-        // Two axes with the same short label (sample.positives.type, a hypothetical other positives.type) both use their full path.
+        // Two axes with the same short label (x.positives.type and y.positives.type would both be PositivesType) both use their full path.
         var labels = axes.Select(a => RecipeNames.AxisLabel(a.Entry.Key)).ToList();
         foreach (var (axis, values) in axes)
         {
