@@ -9,8 +9,9 @@ namespace Pisa.Generators;
 
 /// <summary>
 /// The one descriptor table: every recipe rule of <see cref="RecipeDiagnostics"/> (PISA0001…), plus the few that only a
-/// build can find (PISA0100…). Diagnostics travel through the pipeline as data (<see cref="DiagnosticInfo"/>) and become
-/// Roslyn <see cref="Diagnostic"/>s only here, in the output step.
+/// build can find (PISA0100…: C# declarations, its own failure, two inputs generating one type; never a recipe rule, so
+/// the build refuses nothing that <c>pisa check</c> accepts). Diagnostics travel through the pipeline as data
+/// (<see cref="DiagnosticInfo"/>) and become Roslyn <see cref="Diagnostic"/>s only here, in the output step.
 /// </summary>
 internal static class Diagnostics
 {
@@ -20,8 +21,7 @@ internal static class Diagnostics
         "class '{0}' has [Recipe] but is not partial: the generator fills it in, so declare it 'partial class {0}'", RecipeSeverity.Error);
     public static readonly DiagnosticDescriptorInfo NestedOrGeneric = new("PISA0101", "Recipe class must be a top-level, non-generic class",
         "class '{0}' has [Recipe] but is {1}: declare recipes as top-level, non-generic partial classes", RecipeSeverity.Error);
-    public static readonly DiagnosticDescriptorInfo NotSupportedYet = new("PISA0102", "Stage combination not supported by the kernels",
-        "{0}", RecipeSeverity.Error);
+    // PISA0102 (stage combination not supported by the kernels) was the emitter's own rule; it is the checker's PISA0029 now.
     public static readonly DiagnosticDescriptorInfo GeneratorFailure = new("PISA0103", "Recipe generator failure",
         "the recipe generator failed on this input (a bug in Pisa.Dsl, please report it): {0}", RecipeSeverity.Error);
     public static readonly DiagnosticDescriptorInfo DuplicatePipeline = new("PISA0104", "Duplicate pipeline name",
@@ -31,7 +31,7 @@ internal static class Diagnostics
     // which cannot see descriptors made from the recipe table).
 
     /// <summary>The build-only rules, in id order.</summary>
-    public static IReadOnlyList<DiagnosticDescriptorInfo> GeneratorOnly { get; } = new[] { NotPartial, NestedOrGeneric, NotSupportedYet, GeneratorFailure, DuplicatePipeline };
+    public static IReadOnlyList<DiagnosticDescriptorInfo> GeneratorOnly { get; } = new[] { NotPartial, NestedOrGeneric, GeneratorFailure, DuplicatePipeline };
 
     private static readonly Dictionary<string, DiagnosticDescriptor> Descriptors =
         RecipeDiagnostics.All.Concat(GeneratorOnly).ToDictionary(d => d.Id, ToDescriptor);

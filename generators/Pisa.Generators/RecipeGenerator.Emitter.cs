@@ -17,21 +17,6 @@ public sealed partial class RecipeGenerator
         private const string Steps = "global::Pisa.Kernels.Pipeline.PipelineSteps";
         private const string Torch = "global::TorchSharp.torch";
 
-        public readonly record struct Emitted(string? Source, IReadOnlyList<DiagnosticInfo> Diagnostics);
-
-        public static Emitted TryEmit(PipelineSpec spec)
-        {
-            var recipe = spec.Recipe;
-            if (recipe.Detector == DetectorKind.TwoStage && recipe.Loss.Cls.Type == ClassificationLossKind.Focal)
-                return Unsupported(spec, "loss.cls", "a focal classification loss in a two-stage box head is not supported by the kernels yet; use cross_entropy");
-            if (recipe.Detector == DetectorKind.SingleStage && recipe.Loss.Cls.Type == ClassificationLossKind.CrossEntropy)
-                return Unsupported(spec, "loss.cls", "a single-stage head uses a sigmoid focal loss; cross_entropy is not supported there yet");
-            return new Emitted(Emit(spec), new DiagnosticInfo[0]);
-        }
-
-        private static Emitted Unsupported(PipelineSpec spec, string path, string message) =>
-            new(null, new[] { Diagnostics.Create(Diagnostics.NotSupportedYet, spec.Recipe.Settings.FirstOrDefault(s => s.Path.StartsWith(path, System.StringComparison.Ordinal))?.Origin ?? SourceSpan.Whole(spec.Origin), message) });
-
         /// <summary>The generated file of one pipeline.</summary>
         public static string Emit(PipelineSpec spec)
         {
@@ -152,9 +137,9 @@ public sealed partial class RecipeGenerator
                     break;
                 default:
                     var isr = sample.Negatives.IsrN!;
-                    var hlr = recipe.Rank.ScoreHlr!;
-                    Comment(w, spec, "sample.negatives", $"Negatives: Score-HLR (PISA) — valid above score {Number(hlr.ScoreThr)}, grouped by nms_match at IoU {Number(hlr.IouThr)}, " +
-                        $"ranked by hierarchical local rank; ISR-N weights (k {Number(isr.K)}, bias {Number(isr.Bias)}).");
+                    var hlr = sample.Negatives.ScoreHlr!;
+                    Comment(w, spec, "sample.negatives", $"Rank: Score-HLR (PISA) — negatives valid above score {Number(hlr.ScoreThr)}, grouped by nms_match at IoU {Number(hlr.IouThr)}, ranked by hierarchical local rank.");
+                    Comment(w, spec, "sample.negatives", $"Negatives: the most important by that rank; reweight: ISR-N weights (k {Number(isr.K)}, bias {Number(isr.Bias)}).");
                     w.WriteLine($"var negatives = {Kernels}.Sample.ScoreHlrNegatives(gtInds == 0, probeScore, probeDeltas, candidates.Boxes, negativeBudget,");
                     w.WriteLine($"    new {Kernels}.ScoreHlrSettings(K: {Number(isr.K)}, Bias: {Number(isr.Bias)}, ScoreThr: {Number(hlr.ScoreThr)}, IouThr: {Number(hlr.IouThr)}), Means, Stds, Mode, generator);");
                     pack = "negatives.Selected";
@@ -198,9 +183,13 @@ public sealed partial class RecipeGenerator
             var box = recipe.Loss.Box;
             var carl = recipe.Loss.Carl;
             string clsName = cls.Type == ClassificationLossKind.Focal ? $"sigmoid focal loss (gamma {Number(cls.Focal!.Gamma)}, alpha {Number(cls.Focal.Alpha)})" : "cross entropy";
-            Comment(w, spec, "loss.cls", cls.Isr is null
-                ? $"Classification: {clsName}, divided by the count of weighted samples."
-                : $"Classification: {clsName} with ISR-P — positives re-weighted by IoU-HLR rank (k {Number(cls.Isr.K)}, bias {Number(cls.Isr.Bias)}), total kept.");
+            if (cls.Isr is not null)
+            {
+                // ISR-P is the one stage that uses IoU-HLR, so the rank is computed (inside the loss kernel) exactly when it is on.
+                Comment(w, spec, "loss.cls.isr", "Rank: IoU-HLR (PISA) — each class's positives ordered by IoU within their ground truth, then across ground truths.");
+                Comment(w, spec, "loss.cls.isr", $"Reweight: ISR-P — positives' classification weights from that rank, (bias + (1 - bias) * r)^k with k {Number(cls.Isr.K)}, bias {Number(cls.Isr.Bias)}; total kept.");
+            }
+            Comment(w, spec, "loss.cls", $"Classification: {clsName}, divided by the count of weighted samples.");
             Comment(w, spec, "loss.box", box.Type switch
             {
                 BoxLossKind.None => "Box regression: none.",
@@ -209,7 +198,7 @@ public sealed partial class RecipeGenerator
                 _ => $"Box regression: balanced L1 (alpha {Number(box.BalancedL1!.Alpha)}, gamma {Number(box.BalancedL1.Gamma)}, beta {Number(box.Beta!.Value)}) on positives.",
             });
             if (carl is not null)
-                Comment(w, spec, "loss.carl", $"CARL: each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k {Number(carl.K)}, bias {Number(carl.Bias)}; added to the box loss.");
+                Comment(w, spec, "loss.carl", $"Reweight: CARL — each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k {Number(carl.K)}, bias {Number(carl.Bias)}; added to the box loss.");
             string isr = cls.Isr is null ? "null" : $"new {Kernels}.ReweightSettings({Number(cls.Isr.K)}, {Number(cls.Isr.Bias)})";
             string carlArg = carl is null ? "null" : $"new {Kernels}.ReweightSettings({Number(carl.K)}, {Number(carl.Bias)})";
             w.WriteLine($"var losses = {call.TrimEnd()}");

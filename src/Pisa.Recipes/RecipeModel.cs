@@ -21,7 +21,6 @@ public sealed record Recipe(
     AssignSettings Assign,
     RpnSettings? Rpn,
     SampleSettings? Sample,
-    RankSettings Rank,
     LossSettings Loss,
     TrainSettings Train,
     ModelSettings Model,
@@ -30,6 +29,15 @@ public sealed record Recipe(
 {
     /// <summary>The generated pipeline type: <c>PisaFasterRcnn</c>, or the variant point's name.</summary>
     public string TypeName => Variant ?? RecipeNames.TypeName(Name);
+
+    /// <summary>
+    /// The ranks this pipeline computes, implied by the stages they serve (never written): IoU-HLR of positives for
+    /// ISR-P, Score-HLR of negatives for score_hlr sampling.
+    /// </summary>
+    public RankSettings Rank => new(
+        Loss.Cls.Isr is null ? PositiveRankKind.None : PositiveRankKind.IouHlr,
+        Sample?.Negatives.ScoreHlr is null ? NegativeRankKind.None : NegativeRankKind.ScoreHlr,
+        Sample?.Negatives.ScoreHlr);
 }
 
 /// <summary>One resolved leaf: <c>loss.carl.k</c> → <c>1.0</c> (YAML text in canonical form; <c>null</c> for a stage that is off).</summary>
@@ -51,8 +59,10 @@ public enum PositiveSamplerKind { Random, InstanceBalanced, Ohem }
 
 public enum NegativeSamplerKind { Random, IouBalanced, Ohem, ScoreHlr }
 
+/// <summary>Whether positives are ranked (by IoU-HLR); implied by ISR-P. Also the argument of the deprecated <see cref="PositiveRankAttribute"/>.</summary>
 public enum PositiveRankKind { None, IouHlr }
 
+/// <summary>Whether negatives are ranked (by Score-HLR); implied by score_hlr sampling. Also the argument of the deprecated <see cref="NegativeRankAttribute"/>.</summary>
 public enum NegativeRankKind { None, ScoreHlr }
 
 public enum ClassificationLossKind { CrossEntropy, Focal }
@@ -75,14 +85,15 @@ public sealed record SampleSettings(
     int Num, double PosFraction, int NegPosUb, bool AddGtAsProposals,
     PositiveSamplerKind Positives, NegativeSampler Negatives);
 
-/// <summary>The negative sampler and the options of its kind (exactly one non-null for iou_balanced / score_hlr).</summary>
+/// <summary>The negative sampler and the options of its kind (iou_balanced: <see cref="IouBalanced"/>; score_hlr: <see cref="ScoreHlr"/> and <see cref="IsrN"/>).</summary>
+/// <param name="ScoreHlr">The Score-HLR rank that score_hlr sampling keeps the most important negatives of.</param>
 /// <param name="IsrN">ISR-N weights of score_hlr sampling.</param>
-public sealed record NegativeSampler(NegativeSamplerKind Type, IouBalancedOptions? IouBalanced, IsrSettings? IsrN);
+public sealed record NegativeSampler(NegativeSamplerKind Type, IouBalancedOptions? IouBalanced, ScoreHlrOptions? ScoreHlr, IsrSettings? IsrN);
 
 /// <summary>IoU-balanced negatives (Libra R-CNN): floor_thr -1 means no floor set.</summary>
 public sealed record IouBalancedOptions(double FloorThr, double FloorFraction, int NumBins);
 
-/// <summary>Hierarchical local rank: IoU-HLR of positives, Score-HLR of negatives.</summary>
+/// <summary>Hierarchical local rank: IoU-HLR of positives, Score-HLR of negatives (<see cref="Recipe.Rank"/>, implied by the stages they serve).</summary>
 public sealed record RankSettings(PositiveRankKind Positives, NegativeRankKind Negatives, ScoreHlrOptions? ScoreHlr);
 
 /// <summary>Score-HLR: a negative is valid when its best foreground score exceeds ScoreThr; groups by nms_match at IouThr.</summary>

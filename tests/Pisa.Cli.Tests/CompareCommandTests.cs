@@ -27,7 +27,7 @@ public sealed class CompareCommandTests : IDisposable
             """{"step": 60, "loss": 1.25, "lr": 0.01, "wall_s": 40}""",
             """{"step": 80, "AP": 0.31234, "AP50": 0.5, "AP75": 0.25, "APs": 0.125, "APm": 0.375, "APl": -1, "score_iou_pearson": 0.42, "score_iou_count": 17, "epoch": 2, "wall_s": 61.6}""");
         // beta, a variant point: a loss window went NaN (logged as null), and its only evaluation had no correlation.
-        string beta = Run("beta", "beta_lr_high", "recipe: beta\ncompat: mmdet\ndetector: single-stage\n",
+        string beta = Run("beta", "beta_lr_high", "recipe: beta\ncompat: mmdet\ndetector: single-stage\nloss: { cls: { type: focal } }\n",
             """{"step": 20, "loss": 3.5, "loss_cls": 2, "lr": 0.1, "wall_s": 3}""",
             """{"step": 40, "AP": 0, "AP50": 0, "AP75": 0, "APs": 0, "APm": 0, "APl": -1, "score_iou_count": 1, "epoch": 1, "wall_s": 7.2}""",
             """{"step": 60, "loss": null, "loss_cls": null, "lr": 0.1, "wall_s": 9.5}""");

@@ -13,9 +13,7 @@ public class FrontDoorTests
 
         [Recipe("pisa-faster-rcnn", Base = "faster-rcnn")]
         [Rpn(TrainProposals = 2000, TestProposals = 2000)]
-        [NegativeSampler(NegativeSamplerKind.ScoreHlr, K = 0.5, Bias = 0)]
-        [PositiveRank(PositiveRankKind.IouHlr)]
-        [NegativeRank(NegativeRankKind.ScoreHlr, ScoreThr = 0.05, IouThr = 0.5)]
+        [NegativeSampler(NegativeSamplerKind.ScoreHlr, ScoreThr = 0.05, IouThr = 0.5, K = 0.5, Bias = 0)]
         [ClassificationLoss(ClassificationLossKind.CrossEntropy)]
         [Isr(K = 2, Bias = 0)]
         [BoxLoss(BoxLossKind.SmoothL1, Beta = 1.0)]
@@ -53,7 +51,7 @@ public class FrontDoorTests
         { "no detector", """[Pisa.Recipes.Recipe("x-rcnn")] public partial class XRcnn;""", "PISA0008" },
         { "bad name", """[Pisa.Recipes.Recipe("X Rcnn", Base = "faster-rcnn")] public partial class XRcnn;""", "PISA0009" },
         { "unknown variant key", """[Pisa.Recipes.Recipe("x-rcnn", Base = "faster-rcnn")][Pisa.Recipes.Variant("loss.carl.kk", 1, 2)] public partial class XRcnn;""", "PISA0004" },
-        { "score-hlr on single stage", """[Pisa.Recipes.Recipe("x-net", Base = "retinanet")][Pisa.Recipes.NegativeRank(Pisa.Recipes.NegativeRankKind.ScoreHlr)] public partial class XNet;""", "PISA0012" },
+        { "score-hlr on single stage", """[Pisa.Recipes.Recipe("x-net", Base = "retinanet")][Pisa.Recipes.NegativeSampler(Pisa.Recipes.NegativeSamplerKind.ScoreHlr)] public partial class XNet;""", "PISA0012" },
         { "broken argument", """[Pisa.Recipes.Recipe("x-rcnn", Base = "faster-rcnn")][Pisa.Recipes.Carl(K = "two")] public partial class XRcnn;""", "CS0029" },
     };
 

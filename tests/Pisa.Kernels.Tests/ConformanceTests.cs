@@ -42,6 +42,31 @@ public class ConformanceTests
         Assert.StartsWith("FAIL", result.ToString());
     }
 
+    [Theory]
+    [InlineData("boxes/iou_empty_a.json")]
+    [InlineData("boxes/iou_empty_b.json")]
+    [InlineData("boxes/encode_empty.json")]
+    [InlineData("assign/no_candidates.json")]
+    [InlineData("nms/no_boxes.json")]
+    [InlineData("loss/l1_empty.json")]
+    [InlineData("loss/cross_entropy_empty.json")]
+    public void A_case_with_empty_inputs_and_outputs_runs_and_passes(string file)
+    {
+        // pisa-case/1 allows a zero in a shape; the runner used to die copying an empty [0,3] result to the host.
+        var result = ConformanceRunner.RunFile(RepoPaths.InRoot("tests", "conformance", file));
+        Assert.True(result.Passed, result.ToString());
+        Assert.Equal(0, result.MaxAbsError);
+    }
+
+    [Fact]
+    public void An_empty_output_of_the_wrong_shape_fails_with_both_shapes()
+    {
+        // a [0,4] vs b [3,4] gives [0,3]; the case says [3,0]: same (zero) element count, different shape.
+        var (result, _) = RunCaseText("""{"format":"pisa-case/1","op":"bbox_overlaps","inputs":{"a":{"dtype":"float32","shape":[0,4],"data":[]},"b":{"dtype":"float32","shape":[3,4],"data":[0,0,1,1,0,0,2,2,0,0,3,3]}},"outputs":{"overlaps":{"dtype":"float32","shape":[3,0],"data":[]}}}""");
+        Assert.False(result.Passed);
+        Assert.Contains("shape [0,3] but the case says [3,0]", result.Reason);
+    }
+
     [Fact]
     public void A_wrong_number_fails_naming_the_worst_element_and_its_errors()
     {

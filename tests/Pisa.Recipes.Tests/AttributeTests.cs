@@ -7,9 +7,7 @@ public class AttributeTests
 {
     [Recipe("pisa-faster-rcnn", Base = "faster-rcnn", Compat = CompatMode.Mmdet)]
     [Rpn(TrainProposals = 2000, TestProposals = 2000)]
-    [NegativeSampler(NegativeSamplerKind.ScoreHlr, K = 0.5, Bias = 0)]
-    [PositiveRank(PositiveRankKind.IouHlr)]
-    [NegativeRank(NegativeRankKind.ScoreHlr, ScoreThr = 0.05, IouThr = 0.5)]
+    [NegativeSampler(NegativeSamplerKind.ScoreHlr, ScoreThr = 0.05, IouThr = 0.5, K = 0.5, Bias = 0)]
     [ClassificationLoss(ClassificationLossKind.CrossEntropy)]
     [Isr(K = 2, Bias = 0)]
     [BoxLoss(BoxLossKind.SmoothL1, Beta = 1.0)]
@@ -30,11 +28,20 @@ public class AttributeTests
     [Sample(Num = 256, PosFraction = 0.5, NegPosUb = 3, AddGtAsProposals = false)]
     [PositiveSampler(PositiveSamplerKind.InstanceBalanced)]
     [NegativeSampler(NegativeSamplerKind.IouBalanced, FloorThr = 0, FloorFraction = 0.5, NumBins = 2)]
-    [ClassificationLoss(ClassificationLossKind.Focal, Gamma = 1.5, Alpha = 0.5, LossWeight = 2)]
+    [ClassificationLoss(ClassificationLossKind.CrossEntropy, LossWeight = 2)]
     [BoxLoss(BoxLossKind.BalancedL1, Alpha = 0.4, Gamma = 1.2, Beta = 0.8, LossWeight = 0.5)]
     [Train(Data = "data/coco", Epochs = 3, Batch = 2, Lr = 0.005, Momentum = 0.8, WeightDecay = 0.001, WarmupIters = 10,
         WarmupRatio = 0.01, Schedule = LrSchedule.Cosine, LrSteps = [1, 2], ImageSize = 64, Seed = 7)]
     private sealed class AttributedEverything;
+
+    [Recipe("focal-head", Detector = DetectorKind.SingleStage)]
+    [ClassificationLoss(ClassificationLossKind.Focal, Gamma = 1.5, Alpha = 0.5, LossWeight = 2)]
+    private sealed class AttributedFocal;
+
+    [Recipe("old-pisa", Base = "faster-rcnn")]
+    [NegativeSampler(NegativeSamplerKind.ScoreHlr)]
+    [NegativeRank(NegativeRankKind.ScoreHlr, ScoreThr = 0.1, IouThr = 0.6)]
+    private sealed class AttributedOldRank;
 
     [Fact]
     public void An_attributed_class_equals_the_yaml_recipe()
@@ -61,13 +68,24 @@ public class AttributeTests
     }
 
     [Fact]
+    public void The_deprecated_rank_attribute_still_sets_the_score_hlr_thresholds_with_a_warning_at_the_attribute()
+    {
+        RecipeLoadResult result = RecipeAttributeMap.Read(typeof(AttributedOldRank), TestRecipes.Folder);
+        Recipe r = TestRecipes.Valid(result);
+        Assert.Equal(new ScoreHlrOptions(0.1, 0.6), r.Sample!.Negatives.ScoreHlr);
+        Assert.Equal(3, result.Diagnostics.Count(d => d.Id == "PISA0030" && d.Span.Path.EndsWith("[NegativeRank]", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Every_attribute_property_sets_its_key()
     {
         Recipe r = TestRecipes.Valid(RecipeAttributeMap.Read(typeof(AttributedEverything), TestRecipes.Folder));
         Assert.Equal(new AssignSettings(0.6, 0.4, 0.3, true), r.Assign);
         Assert.Equal(new SampleSettings(256, 0.5, 3, false, PositiveSamplerKind.InstanceBalanced,
-            new NegativeSampler(NegativeSamplerKind.IouBalanced, new IouBalancedOptions(0, 0.5, 2), null)), r.Sample);
-        Assert.Equal(new ClassificationLoss(ClassificationLossKind.Focal, 2, new FocalOptions(1.5, 0.5), null), r.Loss.Cls);
+            new NegativeSampler(NegativeSamplerKind.IouBalanced, new IouBalancedOptions(0, 0.5, 2), null, null)), r.Sample);
+        Assert.Equal(new ClassificationLoss(ClassificationLossKind.CrossEntropy, 2, null, null), r.Loss.Cls);
+        Recipe focal = TestRecipes.Valid(RecipeAttributeMap.Read(typeof(AttributedFocal), TestRecipes.Folder));
+        Assert.Equal(new ClassificationLoss(ClassificationLossKind.Focal, 2, new FocalOptions(1.5, 0.5), null), focal.Loss.Cls);
         Assert.Equal(new BoxLoss(BoxLossKind.BalancedL1, 0.5, 0.8, new BalancedL1Options(0.4, 1.2)), r.Loss.Box);
         Assert.Equal(new TrainSettings("data/coco", 3, 2, 0.005, 0.8, 0.001, 10, 0.01, LrSchedule.Cosine, ImmutableEquatableArray.Create(1, 2), 64, 7), r.Train);
     }
@@ -85,7 +103,7 @@ public class AttributeTests
             foreach (var property in type.GetProperties().Where(p => p.CanWrite))
             {
                 string path = (section.Length == 0 ? "" : section + ".") + RecipeAttributeMap.SnakeCase(property.Name);
-                Assert.True(RecipeKeys.Find(path) is not null, $"{type.Name}.{property.Name} → {path} is no key");
+                Assert.True(RecipeKeys.Find(path) is not null || RecipeKeys.Deprecated.ContainsKey(path), $"{type.Name}.{property.Name} → {path} is no key");
             }
         }
     }

@@ -50,8 +50,6 @@ public class ModelTests
     [InlineData("detector", typeof(DetectorKind))]
     [InlineData("sample.positives.type", typeof(PositiveSamplerKind))]
     [InlineData("sample.negatives.type", typeof(NegativeSamplerKind))]
-    [InlineData("rank.positives.type", typeof(PositiveRankKind))]
-    [InlineData("rank.negatives.type", typeof(NegativeRankKind))]
     [InlineData("loss.cls.type", typeof(ClassificationLossKind))]
     [InlineData("loss.box.type", typeof(BoxLossKind))]
     [InlineData("train.schedule", typeof(LrSchedule))]
@@ -95,7 +93,9 @@ public class ModelTests
     [Fact]
     public void Every_rule_has_a_unique_stable_id_in_order()
     {
+        // Retired ids leave gaps and are never reused.
         var ids = RecipeDiagnostics.All.Select(d => d.Id).ToList();
-        Assert.Equal(Enumerable.Range(1, ids.Count).Select(i => $"PISA{i:0000}"), ids);
+        var numbered = Enumerable.Range(1, ids.Count + RecipeDiagnostics.Retired.Count).Select(i => $"PISA{i:0000}");
+        Assert.Equal(numbered.Except(RecipeDiagnostics.Retired), ids);
     }
 }

@@ -8,7 +8,7 @@ public class OverrideAndVariantTests
     [Fact]
     public void An_override_replaces_a_value_and_can_turn_a_stage_off()
     {
-        Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("pisa-faster-rcnn", "loss.carl.k=2", "loss.cls.isr=null", "rank.positives.type=none"));
+        Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("pisa-faster-rcnn", "loss.carl.k=2", "loss.cls.isr=null"));
         Assert.Equal(new CarlSettings(2, 0.2), r.Loss.Carl);
         Assert.Null(r.Loss.Cls.Isr);
     }
@@ -62,11 +62,50 @@ public class OverrideAndVariantTests
     [Fact]
     public void Changing_a_stage_type_drops_the_old_type_options_but_keeps_the_stage_rules()
     {
-        // pisa's score_hlr negatives carry k and bias; random negatives have neither, so only the rank rule remains.
-        DiagnosticInfo error = Assert.Single(TestRecipes.LoadShipped("pisa-faster-rcnn", "sample.negatives.type=random").Diagnostics);
-        Assert.Equal("PISA0015", error.Id);
+        // pisa's score_hlr negatives carry score_thr, iou_thr, k and bias; random negatives have none of them, and no
+        // Score-HLR rank is left to disagree with the sampler: it follows from it.
+        RecipeLoadResult pisa = TestRecipes.LoadShipped("pisa-faster-rcnn", "sample.negatives.type=random");
+        Assert.Empty(pisa.Diagnostics);
+        Assert.Equal(new RankSettings(PositiveRankKind.IouHlr, NegativeRankKind.None, null), pisa.Recipe!.Rank);
+        // A stage rule still holds after the change: ohem on one side only.
+        Assert.Equal("PISA0017", Assert.Single(TestRecipes.LoadShipped("pisa-faster-rcnn", "sample.negatives.type=ohem").Diagnostics).Id);
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("libra-faster-rcnn", "sample.negatives.type=random"));
-        Assert.Equal(new NegativeSampler(NegativeSamplerKind.Random, null, null), r.Sample!.Negatives);
+        Assert.Equal(new NegativeSampler(NegativeSamplerKind.Random, null, null, null), r.Sample!.Negatives);
+    }
+
+    [Fact]
+    public void An_old_recipe_with_a_rank_section_loads_as_the_new_one_with_a_warning_at_each_rank_key()
+    {
+        // pisa-faster-rcnn as it was written before ranks were implied by the stages they serve.
+        const string old = """
+            recipe: pisa-faster-rcnn
+            base: faster-rcnn
+            rpn: { train_proposals: 2000, test_proposals: 2000 }
+            sample:
+              negatives: { type: score_hlr, k: 0.5, bias: 0 }
+            rank:
+              positives: { type: iou_hlr }
+              negatives: { type: score_hlr, score_thr: 0.05, iou_thr: 0.5 }
+            loss:
+              cls: { type: cross_entropy, isr: { k: 2, bias: 0 } }
+              box: { type: smooth_l1, beta: 1.0 }
+              carl: { k: 1, bias: 0.2 }
+            """;
+        RecipeLoadResult result = TestRecipes.LoadText(old);
+        Assert.Equal(TestRecipes.Valid(TestRecipes.LoadShipped("pisa-faster-rcnn")), TestRecipes.Valid(result));
+        Assert.Equal(
+            [("rank.negatives.iou_thr", 8), ("rank.negatives.score_thr", 8), ("rank.negatives.type", 8), ("rank.positives.type", 7)],
+            result.Diagnostics.Select(d => (d.Arguments[0], d.Span.Line)).OrderBy(x => x.Item1, StringComparer.Ordinal));
+        Assert.All(result.Diagnostics, d => Assert.Equal(("PISA0030", DiagnosticSeverity.Warning), (d.Id, d.Severity)));
+    }
+
+    [Fact]
+    public void An_old_rank_override_sets_the_sampler_threshold_with_a_warning_naming_the_override()
+    {
+        RecipeLoadResult result = TestRecipes.LoadShipped("pisa-faster-rcnn", "rank.negatives.score_thr=0.1");
+        Assert.Equal(new ScoreHlrOptions(0.1, 0.5), TestRecipes.Valid(result).Sample!.Negatives.ScoreHlr);
+        DiagnosticInfo warning = Assert.Single(result.Diagnostics);
+        Assert.Equal("--set rank.negatives.score_thr=0.1: warning PISA0030: 'rank.negatives.score_thr' is deprecated: write sample.negatives.score_thr instead (this value is read from there)", warning.ToString());
     }
 
     [Fact]
@@ -124,11 +163,13 @@ public class OverrideAndVariantTests
         RecipeLoadResult result = TestRecipes.LoadText(
             "recipe: names\nbase: faster-rcnn\nvariants:\n  sample.neg_pos_ub: [-1, 3]\n  train.lr: [0.00001]\n  sample.positives.type: [random]\n  rank.positives.type: [none]\n");
         // Labels are the last two key segments (sample.neg_pos_ub → SampleNegPosUb, train.lr → TrainLr); -1 → m1,
-        // 0.00001 → 1e-05 → 1em05. sample.positives.type and rank.positives.type would both be PositivesType, so those two use the full path.
+        // 0.00001 → 1e-05 → 1em05. The deprecated rank.positives.type axis varies nothing: dropped, with a warning at its key.
         Assert.Equal(
-            ["Names_SampleNegPosUbm1_TrainLr1em05_SamplePositivesTypeRandom_RankPositivesTypeNone",
-             "Names_SampleNegPosUb3_TrainLr1em05_SamplePositivesTypeRandom_RankPositivesTypeNone"],
+            ["Names_SampleNegPosUbm1_TrainLr1em05_PositivesTypeRandom",
+             "Names_SampleNegPosUb3_TrainLr1em05_PositivesTypeRandom"],
             result.Points.Select(p => p.TypeName));
+        DiagnosticInfo warning = Assert.Single(result.Diagnostics);
+        Assert.Equal(("PISA0030", 7, 3), (warning.Id, warning.Span.Line, warning.Span.Column));
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public class ShippedRecipeTests
         // RandomSampler num=512 pos_fraction=0.25 neg_pos_ub=-1 add_gt_as_proposals=True, CrossEntropyLoss + L1Loss.
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("faster-rcnn"));
         Assert.Equal(new AssignSettings(0.5, 0.5, 0.5, false), r.Assign);
-        Assert.Equal(new SampleSettings(512, 0.25, -1, true, PositiveSamplerKind.Random, new NegativeSampler(NegativeSamplerKind.Random, null, null)), r.Sample);
+        Assert.Equal(new SampleSettings(512, 0.25, -1, true, PositiveSamplerKind.Random, new NegativeSampler(NegativeSamplerKind.Random, null, null, null)), r.Sample);
         Assert.Equal(new ClassificationLoss(ClassificationLossKind.CrossEntropy, 1, null, null), r.Loss.Cls);
         Assert.Equal(new BoxLoss(BoxLossKind.L1, 1, null, null), r.Loss.Box);
         Assert.Null(r.Loss.Carl);
@@ -52,7 +52,7 @@ public class ShippedRecipeTests
         // floor_fraction=0, num_bins=3), BalancedL1Loss(alpha=0.5, gamma=1.5, beta=1.0).
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("libra-faster-rcnn"));
         Assert.Equal(PositiveSamplerKind.InstanceBalanced, r.Sample!.Positives);
-        Assert.Equal(new NegativeSampler(NegativeSamplerKind.IouBalanced, new IouBalancedOptions(-1, 0, 3), null), r.Sample.Negatives);
+        Assert.Equal(new NegativeSampler(NegativeSamplerKind.IouBalanced, new IouBalancedOptions(-1, 0, 3), null, null), r.Sample.Negatives);
         Assert.Equal(new BoxLoss(BoxLossKind.BalancedL1, 1, 1, new BalancedL1Options(0.5, 1.5)), r.Loss.Box);
         Assert.Equal(["libra-faster-rcnn", "faster-rcnn"], r.BaseChain);
     }
@@ -63,7 +63,7 @@ public class ShippedRecipeTests
         // pisa_faster_rcnn_r50_fpn_1x_coco.py: ScoreHLRSampler k=0.5 bias=0 (score_thr 0.05, iou_thr 0.5 by default),
         // isr k=2 bias=0, carl k=1 bias=0.2, SmoothL1Loss beta=1.0, 2000 proposals in training and testing.
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("pisa-faster-rcnn"));
-        Assert.Equal(new NegativeSampler(NegativeSamplerKind.ScoreHlr, null, new IsrSettings(0.5, 0)), r.Sample!.Negatives);
+        Assert.Equal(new NegativeSampler(NegativeSamplerKind.ScoreHlr, null, new ScoreHlrOptions(0.05, 0.5), new IsrSettings(0.5, 0)), r.Sample!.Negatives);
         Assert.Equal(new RankSettings(PositiveRankKind.IouHlr, NegativeRankKind.ScoreHlr, new ScoreHlrOptions(0.05, 0.5)), r.Rank);
         Assert.Equal(new IsrSettings(2, 0), r.Loss.Cls.Isr);
         Assert.Equal(new CarlSettings(1, 0.2), r.Loss.Carl);

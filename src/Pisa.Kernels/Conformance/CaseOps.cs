@@ -190,8 +190,8 @@ public static class CaseOps
         var boxes = c.Input("boxes", -1, 4);
         var scores = c.Input("scores", boxes.shape[0]);
         var result = Nms.Match(boxes.unsqueeze(0), scores.unsqueeze(0), ones(1, boxes.shape[0], ScalarType.Bool), c.Double("iou_thr"));
-        var group = result.Group[0].data<long>().ToArray();
-        var position = result.PositionInGroup[0].data<long>().ToArray();
+        var group = HostValues<long>(result.Group[0]);
+        var position = HostValues<long>(result.PositionInGroup[0]);
         var groups = Enumerable.Range(0, group.Length).Where(i => group[i] >= 0)
             .GroupBy(i => group[i]).OrderBy(g => g.Key)
             .Select(g => g.OrderBy(i => position[i]).Select(i => (long)i).ToArray()).ToArray();
@@ -272,15 +272,22 @@ public static class CaseOps
         var settings = new IoUBalancedSettings(c.Double("floor_thr", -1), c.Double("floor_fraction", 0), (int)c.Long("num_bins", 3));
         var picked = Sample.IoUBalancedNegatives(gtInds, maxOverlaps.unsqueeze(0), ones_like(gtInds, ScalarType.Bool),
             full(1, c.Long("num_expected"), int64), settings, firstCall: !c.Bool("second_call", false), c.Compat, c.Generator);
-        return new() { ["counts"] = new ProducedSample(maxOverlaps.to(float64).masked_select(picked[0]).data<double>().ToArray()) };
+        return new() { ["counts"] = new ProducedSample(HostValues<double>(maxOverlaps.to(float64).masked_select(picked[0]))) };
     }
 
     private static Dictionary<string, Produced> InstanceBalancedPosSample(CaseContext c)
     {
         var gtInds = c.Input("gt_inds", -1);
         var picked = Sample.InstanceBalancedPositives(gtInds.unsqueeze(0), c.Long("num_expected"), c.Compat, c.Generator);
-        return new() { ["counts"] = new ProducedSample(gtInds.to(float64).masked_select(picked[0]).data<double>().ToArray()) };
+        return new() { ["counts"] = new ProducedSample(HostValues<double>(gtInds.to(float64).masked_select(picked[0]))) };
     }
+
+    /// <summary>
+    /// A tensor's values on the host, row-major. An empty tensor (a zero in its shape, legal in pisa-case/1) gives an
+    /// empty array: TorchSharp's accessor throws on one with more than one dimension.
+    /// </summary>
+    internal static T[] HostValues<T>(Tensor tensor) where T : unmanaged =>
+        tensor.numel() == 0 ? [] : tensor.cpu().contiguous().data<T>().ToArray();
 
     /// <summary>RoIs may come as [N,4] boxes or [N,5] (image index first).</summary>
     private static Tensor Rois(Tensor rois) =>

@@ -65,18 +65,20 @@ public sealed class NegativeSamplerAttribute(NegativeSamplerKind type) : Attribu
     public double FloorThr { get; set; }
     public double FloorFraction { get; set; }
     public int NumBins { get; set; }
+    public double ScoreThr { get; set; }
+    public double IouThr { get; set; }
     public double K { get; set; }
     public double Bias { get; set; }
 }
 
-/// <summary><c>rank.positives:</c> IoU-HLR or none.</summary>
+/// <summary>Deprecated (warning PISA0030): IoU-HLR ranks the positives whenever ISR-P (<see cref="IsrAttribute"/>) is on.</summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class PositiveRankAttribute(PositiveRankKind type) : Attribute
 {
     public PositiveRankKind Type { get; } = type;
 }
 
-/// <summary><c>rank.negatives:</c> Score-HLR or none.</summary>
+/// <summary>Deprecated (warning PISA0030): Score-HLR ranks the negatives of score_hlr sampling; its thresholds are <see cref="NegativeSamplerAttribute"/>'s.</summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class NegativeRankAttribute(NegativeRankKind type) : Attribute
 {

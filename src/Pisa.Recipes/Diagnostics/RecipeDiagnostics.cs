@@ -40,10 +40,10 @@ public static class RecipeDiagnostics
     public static readonly DiagnosticDescriptorInfo BaseNotFound = Error("PISA0010", "Base recipe not found", "base '{0}' not found (looked for {1}; chain: {2}){3}");
     public static readonly DiagnosticDescriptorInfo BaseCycle = Error("PISA0011", "Base cycle", "base chain loops: {0}");
     public static readonly DiagnosticDescriptorInfo NeedsTwoStage = Error("PISA0012", "Stage needs a two-stage detector", "{0} needs a two-stage detector, but this recipe's detector is single-stage ({1})");
-    public static readonly DiagnosticDescriptorInfo OhemWithFocal = Error("PISA0013", "OHEM with focal loss", "ohem sampling ranks candidates by their classification loss, but a focal loss has no single per-sample value to rank by (loss.cls.type: focal)");
+    // PISA0013 (OHEM with a focal loss) and PISA0028 (Score-HLR with a sigmoid classifier) are retired: a two-stage
+    // focal loss is refused by PISA0029, the only place the decision is made.
     public static readonly DiagnosticDescriptorInfo CarlWithoutBoxLoss = Error("PISA0014", "CARL without a box loss", "CARL reweights each positive's box loss, but loss.box.type is none");
-    public static readonly DiagnosticDescriptorInfo ScoreHlrMismatch = Error("PISA0015", "Score-HLR sampling and ranking disagree", "{0}");
-    public static readonly DiagnosticDescriptorInfo IsrWithoutRank = Error("PISA0016", "ISR-P without IoU-HLR", "ISR-P weights positives by their IoU-HLR rank: set rank.positives.type: iou_hlr");
+    // PISA0015, PISA0016 and PISA0024 kept rank: in agreement with the stages it serves; rank is implied by them now (PISA0030).
     public static readonly DiagnosticDescriptorInfo OhemOneSided = Error("PISA0017", "OHEM on one side only", "ohem samples positives and negatives together from one loss ranking: set both sample.positives.type and sample.negatives.type to ohem");
     public static readonly DiagnosticDescriptorInfo AssignThresholds = Error("PISA0018", "Inconsistent assignment thresholds", "assign.neg_iou ({0}) must not exceed assign.pos_iou ({1}): a candidate would be both negative and positive");
     public static readonly DiagnosticDescriptorInfo BadOverride = Error("PISA0019", "Bad override", "an override is written key.path=value, e.g. --set loss.carl.k=2; got '{0}'");
@@ -51,19 +51,22 @@ public static class RecipeDiagnostics
     public static readonly DiagnosticDescriptorInfo UnknownVariant = Error("PISA0021", "Unknown variant", "recipe '{0}' has no variant '{1}'{2}");
     public static readonly DiagnosticDescriptorInfo BadLrSteps = Error("PISA0022", "Bad learning-rate steps", "{0}");
     public static readonly DiagnosticDescriptorInfo NameDiffersFromFile = new("PISA0023", "Recipe name differs from file name", "recipe '{0}' is in file '{1}': base: finds recipes by file name, so name the file {0}.yaml", DiagnosticSeverity.Warning);
-    public static readonly DiagnosticDescriptorInfo UnusedRank = new("PISA0024", "Rank computed but unused", "{0}", DiagnosticSeverity.Warning);
     public static readonly DiagnosticDescriptorInfo UnreadableFile = Error("PISA0025", "Unreadable recipe", "{0}");
     public static readonly DiagnosticDescriptorInfo KeyNotForType = Error("PISA0026", "Option does not apply", "'{0}' applies to {1} of type {2}, not {3}");
     public static readonly DiagnosticDescriptorInfo NotOptional = Error("PISA0027", "Stage cannot be turned off", "'{0}' cannot be null: {1}");
-    public static readonly DiagnosticDescriptorInfo ScoreHlrWithSigmoid = Error("PISA0028", "Score-HLR with a sigmoid classifier", "Score-HLR scores negatives by a softmax over the foreground classes and background, and ISR-N normalises with the background cross entropy; a focal loss's sigmoid classifier has no background class (loss.cls.type: focal)");
+    public static readonly DiagnosticDescriptorInfo ClassifierForDetector = Error("PISA0029", "Classification loss not supported by this detector", "{0}");
+    public static readonly DiagnosticDescriptorInfo DeprecatedKey = new("PISA0030", "Deprecated key", "'{0}' is deprecated: {1}", DiagnosticSeverity.Warning);
+
+    /// <summary>Ids of rules that were merged into others; never reused.</summary>
+    public static IReadOnlyList<string> Retired { get; } = new[] { "PISA0013", "PISA0015", "PISA0016", "PISA0024", "PISA0028" };
 
     /// <summary>The whole table, in id order (documentation, release tracking, the generator's descriptor map).</summary>
     public static IReadOnlyList<DiagnosticDescriptorInfo> All { get; } = new[]
     {
         YamlSyntax, DuplicateKey, UnsupportedYaml, UnknownKey, WrongType, OutOfRange, UnknownName, MissingRequired,
-        InvalidRecipeName, BaseNotFound, BaseCycle, NeedsTwoStage, OhemWithFocal, CarlWithoutBoxLoss, ScoreHlrMismatch,
-        IsrWithoutRank, OhemOneSided, AssignThresholds, BadOverride, BadVariants, UnknownVariant, BadLrSteps,
-        NameDiffersFromFile, UnusedRank, UnreadableFile, KeyNotForType, NotOptional, ScoreHlrWithSigmoid,
+        InvalidRecipeName, BaseNotFound, BaseCycle, NeedsTwoStage, CarlWithoutBoxLoss,
+        OhemOneSided, AssignThresholds, BadOverride, BadVariants, UnknownVariant, BadLrSteps,
+        NameDiffersFromFile, UnreadableFile, KeyNotForType, NotOptional, ClassifierForDetector, DeprecatedKey,
     };
 
     public static DiagnosticInfo Create(DiagnosticDescriptorInfo descriptor, SourceSpan span, params string[] arguments) =>

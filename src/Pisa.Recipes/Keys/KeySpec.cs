@@ -35,6 +35,8 @@ public sealed class KeySpec
     public IReadOnlyList<string> Names { get; init; } = Array.Empty<string>();
     /// <summary>A regular expression a text value must match, with what it means.</summary>
     public string? Pattern { get; init; }
+    /// <summary>Text keys: a value starting with <c>builtin:</c> names a built-in, and must be one of these (a closed set).</summary>
+    public IReadOnlyList<string>? Builtins { get; init; }
     /// <summary>Only valid when the sibling <c>type</c> is one of these.</summary>
     public IReadOnlyList<string>? ForTypes { get; init; }
     /// <summary>Sections: may be written as null (off), and are off unless written.</summary>

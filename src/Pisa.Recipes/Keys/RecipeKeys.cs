@@ -60,30 +60,25 @@ public static class RecipeKeys
             Section("positives", "How positives are drawn.").With(
                 Type("random", "random: uniform; instance_balanced: evenly over ground truths (Libra); ohem: highest loss first.", "random", "instance_balanced", "ohem")),
             Section("negatives", "How negatives are drawn.").With(
-                Type("random", "random: uniform; iou_balanced: evenly over IoU bins (Libra); ohem: highest loss first; score_hlr: most important by Score-HLR, with ISR-N weights (PISA).",
+                Type("random", "random: uniform; iou_balanced: evenly over IoU bins (Libra); ohem: highest loss first; score_hlr: most important by Score-HLR (PISA's rank of negatives, computed for this sampler only), with ISR-N weights.",
                     "random", "iou_balanced", "ohem", "score_hlr"),
                 new KeySpec("floor_thr", KeyKind.Number, "iou_balanced: negatives with IoU below this are the floor set; -1 = no floor set.")
                 { Default = "-1", Min = 0, Max = 1, MaxExclusive = true, Sentinel = -1, ForTypes = IouBalanced },
                 Fraction("floor_fraction", "0", "iou_balanced: the share of the budget drawn from the floor set.", IouBalanced),
                 Count("num_bins", "3", "iou_balanced: IoU intervals drawn evenly from.", 1, IouBalanced),
+                new KeySpec("score_thr", KeyKind.Number, "score_hlr: Score-HLR counts a negative as valid when its best foreground score exceeds this.")
+                { Default = "0.05", Min = 0, Max = 1, MaxExclusive = true, ForTypes = ScoreHlr },
+                new KeySpec("iou_thr", KeyKind.Number, "score_hlr: Score-HLR groups valid negatives by nms_match at IoU >= this.")
+                { Default = "0.5", Min = 0, Max = 1, MinExclusive = true, ForTypes = ScoreHlr },
                 NonNegative("k", "0.5", "score_hlr: ISR-N exponent of (bias + (1-bias)*w)^k.", ScoreHlr),
                 Fraction("bias", "0", "score_hlr: ISR-N bias.", ScoreHlr))),
-        Section("rank", "Hierarchical Local Rank (PISA): the importance order of positives (IoU-HLR) and negatives (Score-HLR).").With(
-            Section("positives", "Ranking of positives.").With(
-                Type("none", "none, or iou_hlr (IoU-HLR, needed by ISR-P).", "none", "iou_hlr")),
-            Section("negatives", "Ranking of negatives.").With(
-                Type("none", "none, or score_hlr (Score-HLR, needed by score_hlr sampling).", "none", "score_hlr"),
-                new KeySpec("score_thr", KeyKind.Number, "score_hlr: a negative is valid when its best foreground score exceeds this.")
-                { Default = "0.05", Min = 0, Max = 1, MaxExclusive = true, ForTypes = ScoreHlr },
-                new KeySpec("iou_thr", KeyKind.Number, "score_hlr: valid negatives group by nms_match at IoU >= this.")
-                { Default = "0.5", Min = 0, Max = 1, MinExclusive = true, ForTypes = ScoreHlr })),
         Section("loss", "The classification loss (with optional ISR-P), the box loss and optional CARL.").With(
             Section("cls", "Classification loss.").With(
                 Type("cross_entropy", "cross_entropy (softmax over C+1) or focal (sigmoid focal loss).", "cross_entropy", "focal"),
                 NonNegative("loss_weight", "1", "Multiplies the loss."),
                 NonNegative("gamma", "2", "focal: the modulating exponent.", Focal),
                 Fraction("alpha", "0.25", "focal: the positive-class weight.", Focal),
-                new KeySpec("isr", KeyKind.Section, "ISR-P (PISA): reweight positives by their IoU-HLR rank; null or absent = off.") { Optional = true }.With(
+                new KeySpec("isr", KeyKind.Section, "ISR-P (PISA): reweight positives by their IoU-HLR rank (computed for ISR-P only); null or absent = off.") { Optional = true }.With(
                     NonNegative("k", "2", "Exponent of (bias + (1-bias)*w)^k."),
                     Fraction("bias", "0", "Bias of the weights."))),
             Section("box", "Box regression loss.").With(
@@ -104,7 +99,7 @@ public static class RecipeKeys
             { Default = "1", Min = 0, Max = 4, Sentinel = -1 },
             Switch("norm_eval", "true", "ResNet BatchNorm layers stay in eval mode (running statistics used, not updated) with their affine parameters frozen, even while training.")),
         Section("train", "Run settings (optional; the defaults suit a short CPU run on the built-in data set).").With(
-            new KeySpec("data", KeyKind.Text, "builtin:shapes, or a COCO folder or instances JSON path.") { Default = "builtin:shapes" },
+            new KeySpec("data", KeyKind.Text, "builtin:shapes, or a COCO folder or instances JSON path.") { Default = "builtin:shapes", Builtins = new[] { "builtin:shapes" } },
             Count("epochs", "12", "Training epochs."),
             Count("batch", "4", "Images per batch."),
             Positive("lr", "0.01", "Base learning rate (SGD)."),
@@ -123,6 +118,18 @@ public static class RecipeKeys
 
     /// <summary>The key at a dotted path, or null.</summary>
     public static KeySpec? Find(string path) => ByPath.TryGetValue(path, out KeySpec? key) ? key : null;
+
+    /// <summary>
+    /// Keys the language no longer has, still read with a warning (PISA0030): old path → the key its value is read
+    /// from now, or null when the value is implied by another stage and ignored. See <c>DeprecatedKeys</c>.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> Deprecated { get; } = new Dictionary<string, string?>
+    {
+        ["rank.positives.type"] = null, // IoU-HLR whenever loss.cls.isr is on
+        ["rank.negatives.type"] = null, // Score-HLR whenever sample.negatives.type is score_hlr
+        ["rank.negatives.score_thr"] = "sample.negatives.score_thr",
+        ["rank.negatives.iou_thr"] = "sample.negatives.iou_thr",
+    };
 
     /// <summary>Every key that <c>--set</c> and <c>variants:</c> may target, in declaration order.</summary>
     public static IReadOnlyList<KeySpec> Variables { get; } = Root.DescendantsAndSelf().Where(k => k.Variable).ToList();

@@ -73,7 +73,11 @@ public static class RecipeNames
             .FirstOrDefault();
     }
 
-    /// <summary><c>; did you mean 'x'?</c>, or empty.</summary>
-    public static string DidYouMean(string word, IEnumerable<string> candidates) =>
-        Closest(word, candidates) is string near ? $"; did you mean '{near}'?" : "";
+    /// <summary><c>; did you mean 'x'?</c> from the synonyms table first, then by edit distance; or empty.</summary>
+    public static string DidYouMean(string word, IEnumerable<string> candidates)
+    {
+        var list = candidates as IReadOnlyCollection<string> ?? candidates.ToList();
+        if (RecipeSynonyms.Ours(word, list) is string ours) return $"; did you mean '{ours}'? (our name for '{word}')";
+        return Closest(word, list) is string near ? $"; did you mean '{near}'?" : "";
+    }
 }

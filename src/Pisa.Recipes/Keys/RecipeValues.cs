@@ -54,5 +54,9 @@ public static class RecipeValues
         return plainIsString ? value : "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
     }
 
+    /// <summary>A value as messages quote it: at most <paramref name="max"/> characters, a longer one cut with its length.</summary>
+    public static string Shorten(string text, int max = 60) =>
+        text.Length <= max ? text : text.Substring(0, max - 1) + "…" + $" ({text.Length.ToString(Invariant)} characters)";
+
     public static string FormatList(System.Collections.Generic.IEnumerable<long> values) => "[" + string.Join(", ", values.Select(FormatInteger)) + "]";
 }

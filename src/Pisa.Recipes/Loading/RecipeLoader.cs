@@ -19,7 +19,8 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
     public RecipeLoadResult LoadFile(string path, IEnumerable<string>? overrides = null)
     {
         var diagnostics = new List<DiagnosticInfo>();
-        string? text = _source.ReadText(path);
+        string? text = ReadText(path, diagnostics, out bool badText);
+        if (badText) return Finish(null, new List<Recipe>(), diagnostics);
         if (text is null)
         {
             diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.UnreadableFile, SourceSpan.Whole(path), "no such recipe file, or it cannot be read"));
@@ -61,10 +62,14 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
                 TypeNames = ImmutableEquatableArray.Create(RecipeNames.TypeName(RecipeName(leaf, path))),
             };
 
-        // Each recipe names itself: a base's recipe: never reaches the result.
-        RecipeNode merged = chain[0].Tree;
-        for (int i = 1; i < chain.Count; i++) merged = RecipeTree.Overlay(chain[i].Tree.Without("recipe"), merged);
-        if (overrides is not null) merged = RecipeTree.Overlay(merged, ParseOverrides(overrides, diagnostics, ((MapNode)merged).Span));
+        // Each recipe names itself: a base's recipe: never reaches the result. Deprecated keys are rewritten per layer,
+        // so a moved value keeps its layer's priority (an old --set beats the recipe's new key).
+        void Report(DiagnosticDescriptorInfo descriptor, SourceSpan span, params string[] arguments) =>
+            diagnostics.Add(RecipeDiagnostics.Create(descriptor, span, arguments));
+        RecipeNode merged = DeprecatedKeys.Migrate(chain[0].Tree, Report);
+        for (int i = 1; i < chain.Count; i++) merged = RecipeTree.Overlay(DeprecatedKeys.Migrate(chain[i].Tree.Without("recipe"), Report), merged);
+        if (overrides is not null)
+            merged = RecipeTree.Overlay(merged, DeprecatedKeys.Migrate(ParseOverrides(overrides, diagnostics, ((MapNode)merged).Span), Report));
 
         var root = (MapNode)merged;
         var baseChain = chain.Select(c => c.Name).ToEquatableArray();
@@ -124,7 +129,9 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
             }
             string chainText = string.Join(" → ", chain.Select(c => c.Name));
             var looked = new List<string>();
-            if (FindBase(baseName.Text, folder, shipped, looked) is not { } found)
+            var found = FindBase(baseName.Text, folder, shipped, looked, diagnostics, out bool unreadable);
+            if (unreadable) return null;
+            if (found is null)
             {
                 var known = (folder is null ? Enumerable.Empty<string>() : _source.ListRecipes(folder).Select(Path.GetFileNameWithoutExtension))
                     .Concat(baseName.Text.StartsWith(ShippedRecipes.Prefix, StringComparison.Ordinal) ? ShippedRecipes.Names.Select(n => ShippedRecipes.Prefix + n) : ShippedRecipes.Names);
@@ -142,6 +149,23 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
         }
     }
 
+    /// <summary>The source's text; text that is not UTF-8 is an error at its first bad byte (then <paramref name="bad"/> is true).</summary>
+    private string? ReadText(string path, List<DiagnosticInfo> diagnostics, out bool bad)
+    {
+        try
+        {
+            bad = false;
+            return _source.ReadText(path);
+        }
+        catch (InvalidRecipeTextException ex)
+        {
+            bad = true;
+            diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.UnreadableFile, ex.Span,
+                $"the file is not UTF-8: byte 0x{ex.Value:X2} here is not UTF-8 text (Latin-1 or another encoding?); save the file as UTF-8"));
+            return null;
+        }
+    }
+
     private static string RecipeName(MapNode tree, string path) =>
         tree.Find("recipe")?.Value is ScalarNode { IsNull: false } name ? name.Text : Path.GetFileNameWithoutExtension(path);
 
@@ -154,8 +178,10 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
     /// every base of a shipped recipe. A null <paramref name="folder"/> means the caller already looked among the project's
     /// recipe files (the generator, for an attributed class: by name among its AdditionalFiles).
     /// </summary>
-    private BaseRecipe? FindBase(string name, string? folder, bool inShipped, List<string> looked)
+    /// <param name="unreadable">Set when a candidate exists but is not UTF-8 (reported in <paramref name="diagnostics"/>).</param>
+    private BaseRecipe? FindBase(string name, string? folder, bool inShipped, List<string> looked, List<DiagnosticInfo> diagnostics, out bool unreadable)
     {
+        unreadable = false;
         bool explicitlyShipped = name.StartsWith(ShippedRecipes.Prefix, StringComparison.Ordinal);
         bool isPath = name.IndexOf('/') >= 0 || name.IndexOf('\\') >= 0 || name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal);
         if (!explicitlyShipped && !inShipped)
@@ -166,7 +192,9 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
                 foreach (string candidate in isPath ? new[] { Path.Combine(folder, name) } : new[] { Path.Combine(folder, name + ".yaml"), Path.Combine(folder, name + ".yml") })
                 {
                     looked.Add(candidate);
-                    if (_source.ReadText(candidate) is string text) return new BaseRecipe(candidate, text, false, Path.GetFullPath(candidate));
+                    string? text = ReadText(candidate, diagnostics, out unreadable);
+                    if (unreadable) return null;
+                    if (text is not null) return new BaseRecipe(candidate, text, false, Path.GetFullPath(candidate));
                 }
             if (isPath) return null;
         }

@@ -12,6 +12,7 @@ namespace Pisa.Recipes;
 public interface IRecipeSource
 {
     /// <summary>The text at <paramref name="path"/>, or null when there is none.</summary>
+    /// <exception cref="InvalidRecipeTextException">The file's bytes are not UTF-8 (at the first bad byte).</exception>
     string? ReadText(string path);
 
     /// <summary>The recipe files (*.yaml, *.yml) of a folder, for "did you mean" on base names.</summary>
@@ -26,9 +27,9 @@ public sealed class FileRecipeSource : IRecipeSource
     {
         try
         {
-            return File.Exists(path) ? File.ReadAllText(path) : null;
+            return File.Exists(path) ? RecipeText.Decode(File.ReadAllBytes(path), path) : null;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException and not InvalidRecipeTextException or UnauthorizedAccessException)
         {
             return null;
         }

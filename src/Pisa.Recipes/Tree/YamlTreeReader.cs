@@ -22,6 +22,13 @@ public static class YamlTreeReader
     /// <summary>Reads one YAML document. Returns null with at least one error when the text is not a usable document.</summary>
     public static RecipeNode? Read(string text, string path, List<DiagnosticInfo> diagnostics)
     {
+        if (FirstControlCharacter(text) is int at)
+        {
+            SourceSpan where = At(text, path, at);
+            diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.YamlSyntax, where,
+                $"this is not a text file: it holds the control character U+{(int)text[at]:X4} at line {where.Line}, column {where.Column} (a binary file, or text saved in another encoding); a recipe is UTF-8 YAML text"));
+            return null;
+        }
         var reader = new Reader(path, diagnostics);
         try
         {
@@ -31,17 +38,61 @@ public static class YamlTreeReader
         {
             SourceSpan span = ex.Message.IndexOf("tab", StringComparison.Ordinal) >= 0 && FirstTabIndentedLine(text) is int line
                 ? new SourceSpan(path, line, 1, line, 1) { StartIndex = IndexOfLine(text, line), EndIndex = IndexOfLine(text, line) } // YamlDotNet points at the start of the enclosing mapping; the tab is what to fix.
-                : reader.Span(ex.Start, ex.End);
-            diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.YamlSyntax, span, CleanMessage(ex)));
+                : ClampToText(reader.Span(ex.Start, ex.End), text);
+            diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.YamlSyntax, span, OwnWords(CleanMessage(ex))));
             return null;
         }
         catch (InvalidOperationException)
         {
             // YamlDotNet 16's scanner throws this on some malformed flow collections (e.g. "a: [1, 2\nb: 3").
-            diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.YamlSyntax, reader.LastPosition,
+            diagnostics.Add(RecipeDiagnostics.Create(RecipeDiagnostics.YamlSyntax, ClampToText(reader.LastPosition, text),
                 "malformed YAML after this point (check brackets, quotes and indentation)"));
             return null;
         }
+    }
+
+    /// <summary>The parser's message in our words, with the fix; a message we have no words for keeps the parser's, with the usual hint.</summary>
+    private static string OwnWords(string message)
+    {
+        if (message.IndexOf("invalid tab", StringComparison.Ordinal) >= 0)
+            return "a tab indents this line; YAML indents with spaces only: replace the tab with spaces";
+        if (message.IndexOf("quoted scalar", StringComparison.Ordinal) >= 0)
+            return "a quoted value is not closed: add its closing quote (\" or ') on the same value";
+        if (message.IndexOf("flow mapping", StringComparison.Ordinal) >= 0)
+            return "a '{' is not closed before this point: add the '}' (and a ',' between entries)";
+        if (message.IndexOf("flow sequence", StringComparison.Ordinal) >= 0)
+            return "a '[' is not closed before this point: add the ']' (and a ',' between items)";
+        return $"malformed YAML here ({message}): check brackets, quotes and indentation";
+    }
+
+    /// <summary>The index of the first character no YAML text holds (C0 controls other than tab and line breaks, DEL), or null.</summary>
+    private static int? FirstControlCharacter(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+            if ((text[i] < ' ' && text[i] is not ('\t' or '\n' or '\r')) || text[i] == '\u007F') return i;
+        return null;
+    }
+
+    /// <summary>The 1-based line and column of a character index.</summary>
+    internal static SourceSpan At(string text, string path, int index)
+    {
+        int line = 1, lineStart = 0;
+        for (int i = 0; i < index && i < text.Length; i++)
+            if (text[i] == '\n') (line, lineStart) = (line + 1, i + 1);
+        int column = index - lineStart + 1;
+        return new SourceSpan(path, line, column, line, column) { StartIndex = index, EndIndex = index };
+    }
+
+    /// <summary>
+    /// A position past the end of the text (the parser's end of stream, after the last line break) moves to the end of the
+    /// last line, so a 3-line file never reports line 4.
+    /// </summary>
+    private static SourceSpan ClampToText(SourceSpan span, string text)
+    {
+        int end = text.TrimEnd('\n', '\r', ' ', '\t').Length;
+        SourceSpan last = At(text, span.Path, end);
+        if (span.Line < last.Line || (span.Line == last.Line && span.Column <= last.Column)) return span;
+        return last;
     }
 
     private static int IndexOfLine(string text, int line)
@@ -92,9 +143,10 @@ public static class YamlTreeReader
         public RecipeNode? ReadDocument(IParser parser)
         {
             parser.Consume<StreamStart>();
-            if (parser.Accept<StreamEnd>(out var end))
+            if (parser.Accept<StreamEnd>(out _))
             {
-                Error(RecipeDiagnostics.UnreadableFile, Span(end), "the file holds no recipe (it is empty or only comments)");
+                // The whole file is at fault, so point at its start (the end of stream lies past the last line).
+                Error(RecipeDiagnostics.UnreadableFile, new SourceSpan(path, 1, 1, 1, 1), "the file holds no recipe (it is empty or only comments)");
                 return null;
             }
             parser.Consume<DocumentStart>();

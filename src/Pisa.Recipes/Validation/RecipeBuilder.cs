@@ -19,7 +19,6 @@ internal static class RecipeBuilder
             Assign: new AssignSettings(v.Number("assign.pos_iou"), v.Number("assign.neg_iou"), v.Number("assign.min_pos_iou"), v.Boolean("assign.match_low_quality")),
             Rpn: twoStage ? new RpnSettings(v.Integer("rpn.train_proposals"), v.Integer("rpn.test_proposals")) : null,
             Sample: twoStage ? Sample(v) : null,
-            Rank: Rank(v),
             Loss: new LossSettings(Classification(v), Box(v), v.IsOn("loss.carl") ? new CarlSettings(v.Number("loss.carl.k"), v.Number("loss.carl.bias")) : null),
             Train: Train(v),
             Model: Model(v),
@@ -35,16 +34,10 @@ internal static class RecipeBuilder
             negatives == NegativeSamplerKind.IouBalanced
                 ? new IouBalancedOptions(v.Number("sample.negatives.floor_thr"), v.Number("sample.negatives.floor_fraction"), v.Integer("sample.negatives.num_bins"))
                 : null,
+            negatives == NegativeSamplerKind.ScoreHlr ? new ScoreHlrOptions(v.Number("sample.negatives.score_thr"), v.Number("sample.negatives.iou_thr")) : null,
             negatives == NegativeSamplerKind.ScoreHlr ? new IsrSettings(v.Number("sample.negatives.k"), v.Number("sample.negatives.bias")) : null);
         return new SampleSettings(v.Integer("sample.num"), v.Number("sample.pos_fraction"), v.Integer("sample.neg_pos_ub"),
             v.Boolean("sample.add_gt_as_proposals"), v.Name<PositiveSamplerKind>("sample.positives.type"), sampler);
-    }
-
-    private static RankSettings Rank(ResolvedValues v)
-    {
-        var negatives = v.Name<NegativeRankKind>("rank.negatives.type");
-        return new RankSettings(v.Name<PositiveRankKind>("rank.positives.type"), negatives,
-            negatives == NegativeRankKind.ScoreHlr ? new ScoreHlrOptions(v.Number("rank.negatives.score_thr"), v.Number("rank.negatives.iou_thr")) : null);
     }
 
     private static ClassificationLoss Classification(ResolvedValues v)

@@ -23,6 +23,7 @@ internal sealed class RecipeValidator
     private readonly int _errorsBefore;
     private bool _singleStage;
     private SourceSpan? _detectorSpan;
+    private string _recipePath = "";
 
     private RecipeValidator(List<DiagnosticInfo> diagnostics)
     {
@@ -45,6 +46,7 @@ internal sealed class RecipeValidator
 
     private void Run(MapNode root)
     {
+        _recipePath = root.Span.Path; // the merged tree keeps the leaf recipe's span
         CheckRequired(root);
         if (root.Find("detector") is MapEntry detector && ReadValue(RecipeKeys.Find("detector")!, detector.Value) is string kind)
         {
@@ -102,22 +104,52 @@ internal sealed class RecipeValidator
     {
         KeySpec? key = section.Child(entry.Key);
         if (key is null)
-            Report(RecipeDiagnostics.UnknownKey, entry.KeySpan, entry.Key, SectionLabel(section), UnknownKeyHint(section, entry.Key));
+            Report(RecipeDiagnostics.UnknownKey, entry.KeySpan, RecipeValues.Shorten(entry.Key), SectionLabel(section), UnknownKeyHint(section, entry));
         else if (key.ForTypes is not null && typeKnown && !key.ForTypes.Contains(type!))
             Report(RecipeDiagnostics.KeyNotForType, entry.KeySpan, entry.Key, $"'{section.Path}'", string.Join(" or ", key.ForTypes), type!);
+        else if (key.TwoStageOnly && _singleStage && _detectorSpan is SourceSpan { HasLines: true } detector && detector.Path == _recipePath
+                 && entry.KeySpan.HasLines && entry.KeySpan.Path != _recipePath)
+            // A recipe that makes its base's two-stage sections meaningless is at fault, not the base: report at its detector.
+            Report(RecipeDiagnostics.NeedsTwoStage, detector, $"{TwoStageStageName(key, entry)} (set in {System.IO.Path.GetFileName(entry.KeySpan.Path)} at line {entry.KeySpan.Line})",
+                "detector: single-stage here");
         else if (key.TwoStageOnly && _singleStage)
             Report(RecipeDiagnostics.NeedsTwoStage, entry.KeySpan, TwoStageStageName(key, entry), DetectorWhere());
     }
 
     private static string SectionLabel(KeySpec section) => section.Path.Length == 0 ? "the recipe" : $"'{section.Path}'";
 
-    private static string UnknownKeyHint(KeySpec section, string key)
+    private static string UnknownKeyHint(KeySpec section, MapEntry entry)
     {
+        string key = entry.Key;
+        if (key.IndexOf('.') > 0 && RecipeKeys.Find(section.Path.Length == 0 ? key : section.Path + "." + key) is KeySpec dotted)
+            return $"; a dotted path ('{dotted.Path}') belongs to --set and variants: in a recipe, nest each part on its own line ({Nested(dotted)})";
         string near = RecipeNames.DidYouMean(key, section.Children.Select(c => c.Name));
         if (near.Length > 0) return near;
-        KeySpec? elsewhere = RecipeKeys.Root.DescendantsAndSelf().FirstOrDefault(k => k.Name == key && k.Parent is not null);
-        if (elsewhere is not null) return $"; '{key}' belongs in {SectionLabel(elsewhere.Parent!)}";
+        if (ElsewhereFor(section, entry) is KeySpec elsewhere) return $"; '{key}' belongs in {SectionLabel(elsewhere.Parent!)}";
+        if (RecipeSynonyms.Table.TryGetValue(key, out string? ours) && ElsewhereFor(section, entry with { Key = ours }) is KeySpec synonym)
+            return $"; did you mean '{ours}'? (our name for '{key}') It belongs in {SectionLabel(synonym.Parent!)}";
         return "; expected " + string.Join(", ", section.Children.Select(c => c.Name));
+    }
+
+    /// <summary>
+    /// A key of this name in another section: one whose names hold the written value first (<c>type: focal</c> under
+    /// <c>loss</c> is <c>loss.cls.type</c>), then one inside this section, then any.
+    /// </summary>
+    private static KeySpec? ElsewhereFor(KeySpec section, MapEntry entry)
+    {
+        string? value = (entry.Value as ScalarNode)?.Text;
+        return RecipeKeys.Root.DescendantsAndSelf()
+            .Where(k => k.Name == entry.Key && k.Parent is not null && k.Parent != section)
+            .OrderByDescending(k => value is not null && k.Names.Contains(value))
+            .ThenByDescending(k => k.Path.StartsWith(section.Path + ".", System.StringComparison.Ordinal) || section.Path.Length == 0)
+            .FirstOrDefault();
+    }
+
+    /// <summary><c>loss.carl.k</c> → <c>loss: { carl: { k: ... } }</c>.</summary>
+    private static string Nested(KeySpec key)
+    {
+        string[] parts = key.Path.Split('.');
+        return string.Join(": { ", parts) + ": ..." + string.Concat(Enumerable.Repeat(" }", parts.Length - 1));
     }
 
     private static string TwoStageStageName(KeySpec key, MapEntry entry)
@@ -231,7 +263,7 @@ internal sealed class RecipeValidator
     private object? ReadName(KeySpec key, ScalarNode scalar)
     {
         if (key.Names.Contains(scalar.Text)) return scalar.Text;
-        Report(RecipeDiagnostics.UnknownName, scalar.Span, scalar.Text, key.Path, string.Join(", ", key.Names), RecipeNames.DidYouMean(scalar.Text, key.Names));
+        Report(RecipeDiagnostics.UnknownName, scalar.Span, RecipeValues.Shorten(scalar.Text), key.Path, string.Join(", ", key.Names), RecipeNames.DidYouMean(scalar.Text, key.Names));
         return null;
     }
 
@@ -239,7 +271,12 @@ internal sealed class RecipeValidator
     {
         if (key.Pattern is string pattern && !Regex.IsMatch(scalar.Text, pattern, RegexOptions.CultureInvariant))
         {
-            Report(RecipeDiagnostics.InvalidRecipeName, scalar.Span, scalar.Text);
+            Report(RecipeDiagnostics.InvalidRecipeName, scalar.Span, RecipeValues.Shorten(scalar.Text));
+            return null;
+        }
+        if (key.Builtins is { } builtins && scalar.Text.StartsWith("builtin:", System.StringComparison.Ordinal) && !builtins.Contains(scalar.Text))
+        {
+            Report(RecipeDiagnostics.UnknownName, scalar.Span, RecipeValues.Shorten(scalar.Text), "built-in data set", string.Join(", ", builtins), RecipeNames.DidYouMean(scalar.Text, builtins));
             return null;
         }
         return scalar.Text;
@@ -269,7 +306,7 @@ internal sealed class RecipeValidator
 
     private object? OutOfRange(KeySpec key, ScalarNode scalar)
     {
-        Report(RecipeDiagnostics.OutOfRange, scalar.Span, key.Path, scalar.Text, key.RangeText());
+        Report(RecipeDiagnostics.OutOfRange, scalar.Span, key.Path, RecipeValues.Shorten(scalar.Text), key.RangeText());
         return null;
     }
 
@@ -288,9 +325,9 @@ internal sealed class RecipeValidator
         MapNode => "a mapping",
         ListNode => "a list",
         ScalarNode { IsNull: true } => "empty",
-        ScalarNode { Quoted: true } s => $"the quoted string \"{s.Text}\"",
+        ScalarNode { Quoted: true } s => $"the quoted string \"{RecipeValues.Shorten(s.Text)}\"",
         ScalarNode s when s.Text.IndexOf(',') >= 0 && RecipeValues.TryParseNumber(s.Text.Replace(',', '.'), out _) => $"'{s.Text}' (the decimal separator is '.')",
-        ScalarNode s => $"'{s.Text}'",
+        ScalarNode s => $"'{RecipeValues.Shorten(s.Text)}'",
         _ => "unknown",
     };
 
@@ -302,10 +339,20 @@ internal sealed class RecipeValidator
             return;
         }
         var axes = new List<(MapEntry Entry, List<ScalarNode> Values)>();
-        foreach (MapEntry axis in map.Entries)
+        foreach (MapEntry written in map.Entries)
+        {
+            MapEntry axis = written;
+            if (DeprecatedKeys.Replacements.TryGetValue(written.Key, out string? target))
+            {
+                Report(RecipeDiagnostics.DeprecatedKey, written.KeySpan, written.Key,
+                    target is null ? DeprecatedKeys.Advice(written.Key) + " (this axis varies nothing and is dropped)" : DeprecatedKeys.Advice(written.Key));
+                if (target is null) continue;
+                axis = written with { Key = target };
+            }
             if (ReadAxis(axis) is List<ScalarNode> values) axes.Add((axis, values));
+        }
 
-        // Two axes with the same short label (sample.positives.type, rank.positives.type) both use their full path.
+        // Two axes with the same short label (x.positives.type and y.positives.type would both be PositivesType) both use their full path.
         var labels = axes.Select(a => RecipeNames.AxisLabel(a.Entry.Key)).ToList();
         foreach (var (axis, values) in axes)
         {

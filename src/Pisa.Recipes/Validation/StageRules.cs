@@ -16,22 +16,11 @@ internal static class StageRules
         SourceSpan Where(params string[] paths) =>
             paths.Select(v.SpanOf).FirstOrDefault(s => s is not null) ?? detectorSpan ?? default;
 
-        if (singleStage && v.Text("rank.negatives.type") == "score_hlr")
-            report(RecipeDiagnostics.NeedsTwoStage, Where("rank.negatives.type"), "Score-HLR ranking of negatives (rank.negatives.type: score_hlr)",
-                detectorSpan is SourceSpan d && d.HasLines ? $"detector at line {d.Line}" : "detector: single-stage");
-
         if (!singleStage) CheckSampling(v, report, Where);
+        CheckClassifier(v, singleStage, report, Where);
 
         if (v.IsOn("loss.carl") && v.Text("loss.box.type") == "none")
             report(RecipeDiagnostics.CarlWithoutBoxLoss, Where("loss.box.type", "loss.carl"));
-
-        bool isr = v.IsOn("loss.cls.isr");
-        string positiveRank = v.Text("rank.positives.type");
-        if (isr && positiveRank == "none")
-            report(RecipeDiagnostics.IsrWithoutRank, Where("loss.cls.isr", "rank.positives.type"));
-        if (!isr && positiveRank == "iou_hlr")
-            report(RecipeDiagnostics.UnusedRank, Where("rank.positives.type"),
-                "rank.positives.type: iou_hlr is computed but nothing uses it: turn on loss.cls.isr, or set it to none");
 
         if (v.Number("assign.neg_iou") > v.Number("assign.pos_iou"))
             report(RecipeDiagnostics.AssignThresholds, Where("assign.neg_iou", "assign.pos_iou"),
@@ -45,19 +34,21 @@ internal static class StageRules
         string positives = v.Text("sample.positives.type"), negatives = v.Text("sample.negatives.type");
         if ((positives == "ohem") != (negatives == "ohem"))
             report(RecipeDiagnostics.OhemOneSided, where(new[] { positives == "ohem" ? "sample.positives.type" : "sample.negatives.type" }));
-        else if (positives == "ohem" && v.Text("loss.cls.type") == "focal")
-            report(RecipeDiagnostics.OhemWithFocal, where(new[] { "sample.negatives.type", "loss.cls.type" }));
+    }
 
-        if (negatives == "score_hlr" && v.Text("loss.cls.type") == "focal")
-            report(RecipeDiagnostics.ScoreHlrWithSigmoid, where(new[] { "sample.negatives.type", "loss.cls.type" }));
-
-        string negativeRank = v.Text("rank.negatives.type");
-        if (negatives == "score_hlr" && negativeRank != "score_hlr")
-            report(RecipeDiagnostics.ScoreHlrMismatch, where(new[] { "sample.negatives.type" }),
-                "score_hlr sampling keeps the negatives that Score-HLR ranks most important: set rank.negatives.type: score_hlr");
-        else if (negativeRank == "score_hlr" && negatives != "score_hlr")
-            report(RecipeDiagnostics.ScoreHlrMismatch, where(new[] { "rank.negatives.type" }),
-                $"Score-HLR ranks negatives for score_hlr sampling only, but sample.negatives.type is {negatives}: set it to score_hlr, or rank.negatives.type to none");
+    /// <summary>
+    /// The kernels' heads: a two-stage box head is a softmax (cross entropy), a single-stage head a sigmoid (focal loss).
+    /// This also covers what a focal loss would break in two-stage sampling (OHEM's per-sample loss, Score-HLR's softmax).
+    /// </summary>
+    private static void CheckClassifier(ResolvedValues v, bool singleStage, Reporter report, Func<string[], SourceSpan> where)
+    {
+        string cls = v.Text("loss.cls.type");
+        if (!singleStage && cls == "focal")
+            report(RecipeDiagnostics.ClassifierForDetector, where(new[] { "loss.cls.type" }),
+                "a focal classification loss in a two-stage box head is not supported by the kernels yet; use cross_entropy");
+        else if (singleStage && cls == "cross_entropy")
+            report(RecipeDiagnostics.ClassifierForDetector, where(new[] { "loss.cls.type" }),
+                "a single-stage head uses a sigmoid focal loss; cross_entropy is not supported there yet: set loss.cls.type: focal");
     }
 
     private static void CheckLrSteps(ResolvedValues v, Reporter report, Func<string[], SourceSpan> where)
