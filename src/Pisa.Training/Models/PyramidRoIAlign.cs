@@ -23,8 +23,8 @@ public static class PyramidRoIAlign
         bool cpuKernel = path == RoIAlignPath.Auto && table.Rows.device_type == DeviceType.CPU && table.Rows.dtype == ScalarType.Float32;
         var pooled = cpuKernel
             ? RoIAlignCpuKernel.Pool(table, rois, level, outputSize, samplingRatio)
-            : PoolByGather(table, rois, level, outputSize, samplingRatio);
-        return pooled.permute(0, 1, 4, 2, 3).MoveToOuterDisposeScope();
+            : PoolByGather(table, rois, level, outputSize, samplingRatio).permute(0, 1, 4, 2, 3);
+        return pooled.MoveToOuterDisposeScope();
     }
 
     /// <summary>

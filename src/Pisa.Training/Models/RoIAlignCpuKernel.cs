@@ -12,7 +12,7 @@ namespace Pisa.Training.Models;
 /// </summary>
 internal static class RoIAlignCpuKernel
 {
-    /// <summary>Table rows <c>[N, C]</c> (float32, CPU), RoIs <c>[B, R, 4]</c>, levels <c>[B, R]</c> → <c>[B, R, P, P, C]</c>.</summary>
+    /// <summary>Table rows <c>[N, C]</c> (float32, CPU), RoIs <c>[B, R, 4]</c>, levels <c>[B, R]</c> → <c>[B, R, C, P, P]</c> (contiguous).</summary>
     public static Tensor Pool(FeatureTable table, Tensor rois, Tensor level, int p, int s) =>
         RoIAlignFunction.apply(table.Rows, SamplingPlan.Of(table, rois, level, p, s));
 
@@ -27,7 +27,7 @@ internal static class RoIAlignCpuKernel
             var plan = (SamplingPlan)vars[1];
             ctx.save_data("plan", plan);
             ctx.save_data("rows", rows.shape[0]);
-            var output = empty([plan.Batch, plan.RoIs, plan.P, plan.P, plan.Channels], ScalarType.Float32);
+            var output = empty([plan.Batch, plan.RoIs, plan.Channels, plan.P, plan.P], ScalarType.Float32);
             plan.Forward(rows, output);
             return output;
         }
@@ -112,14 +112,14 @@ internal static class RoIAlignCpuKernel
 
         private unsafe void ForwardRoI(long n, float* table, float* result)
         {
-            int c = Channels;
+            int c = Channels, bins = P * P;
             float count = S * S;
             long first = FirstRow[n], width = Width[n];
             int axis = (int)n * P * S;
+            float* acc = stackalloc float[c];
             for (int i = 0; i < P; i++)
                 for (int j = 0; j < P; j++)
                 {
-                    float* acc = result + ((n * P + i) * P + j) * c;
                     new Span<float>(acc, c).Clear();
                     for (int y = axis + i * S; y < axis + (i + 1) * S; y++)
                     {
@@ -128,20 +128,24 @@ internal static class RoIAlignCpuKernel
                             AddFourWeighted(acc, low + XLow[x] * c, low + XHigh[x] * c, high + XLow[x] * c, high + XHigh[x] * c,
                                 YwLow[y] * XwLow[x], YwLow[y] * XwHigh[x], YwHigh[y] * XwLow[x], YwHigh[y] * XwHigh[x], c);
                     }
-                    Divide(acc, count, c);
+                    // The output is [B, R, C, P, P], the layout the box head flattens: channel k of this bin is P² apart.
+                    float* bin = result + n * c * bins + i * P + j;
+                    for (int k = 0; k < c; k++) bin[k * bins] = acc[k] / count;
                 }
         }
 
         private unsafe void BackwardRoI(long n, float* grad, float* tableGrad)
         {
-            int c = Channels;
+            int c = Channels, bins = P * P;
             float count = S * S;
             long first = FirstRow[n], width = Width[n];
             int axis = (int)n * P * S;
+            float* g = stackalloc float[c];
             for (int i = 0; i < P; i++)
                 for (int j = 0; j < P; j++)
                 {
-                    float* g = grad + ((n * P + i) * P + j) * c;
+                    float* bin = grad + n * c * bins + i * P + j;
+                    for (int k = 0; k < c; k++) g[k] = bin[k * bins];
                     for (int y = axis + i * S; y < axis + (i + 1) * S; y++)
                     {
                         float* low = tableGrad + (first + YLow[y] * width) * c, high = tableGrad + (first + YHigh[y] * width) * c;
@@ -183,11 +187,6 @@ internal static class RoIAlignCpuKernel
                     Vector.Store(Vector.Load(target + k) + vw * Vector.Load(source + k), target + k);
             }
             for (; k < length; k++) target[k] += w * source[k];
-        }
-
-        private static unsafe void Divide(float* values, float divisor, int length)
-        {
-            for (int k = 0; k < length; k++) values[k] /= divisor;
         }
 
         /// <summary>The first element of a contiguous float32 CPU tensor (libtorch's memory: nothing to pin).</summary>
