@@ -22,10 +22,11 @@ public class RoIAlignReferenceTests
     }
 
     /// <summary>Forward output and d(Σ output · upstream)/d(levels) of one extractor.</summary>
-    private static (Tensor Pooled, Tensor[] Gradients) PoolWithGradients(MultiLevelRoIExtractor extractor, Tensor[] levels, Tensor rois, Tensor upstream)
+    private static (Tensor Pooled, Tensor[] Gradients) PoolWithGradients(MultiLevelRoIExtractor extractor, Tensor[] levels, Tensor rois, Tensor upstream,
+        Tensor? known = null, Tensor? knownMask = null)
     {
         var inputs = levels.Select(l => l.detach().requires_grad_(true)).ToArray();
-        var pooled = extractor.Apply(inputs, rois);
+        var pooled = extractor.Apply(inputs, rois, known, knownMask);
         (pooled * upstream.to(pooled.dtype)).sum().backward();
         return (pooled.detach(), inputs.Select(i => i.grad!).ToArray());
     }
@@ -45,6 +46,26 @@ public class RoIAlignReferenceTests
         Assert.True(fast.allclose(reference, rtol: 1e-5, atol: 1e-6), $"max |difference| {(fast - reference).abs().max().ToSingle()}");
         for (int l = 0; l < 2; l++)
             Assert.True(fastGrads[l].allclose(referenceGrads[l], rtol: 1e-5, atol: 1e-5), $"level {l}: max |difference| {(fastGrads[l] - referenceGrads[l]).abs().max().ToSingle()}");
+    }
+
+    [Fact]
+    public void Known_outputs_are_copied_for_the_masked_rois_and_leave_the_gradient_unchanged()
+    {
+        // The two-stage runner passes the box-head probe's RoI features for the sampled RoIs: they must be used as they
+        // are (a marker shows it) and, being what pooling gives, change neither the output nor the gradient by a bit.
+        var (levels, rois) = RandomPyramid();
+        var extractor = new MultiLevelRoIExtractor([4, 8], outputSize: 3, samplingRatio: 2, finestScale: 16);
+        var upstream = randn([2, 30, 5, 3, 3], generator: new Generator(5));
+        var mask = rand([2, 30], generator: new Generator(9)) < 0.5;
+        var (plain, plainGrads) = PoolWithGradients(extractor, levels, rois, upstream);
+
+        var (marked, _) = PoolWithGradients(extractor, levels, rois, upstream, known: full([2, 30, 5, 3, 3], 1234f), knownMask: mask);
+        var expected = where(mask.reshape(2, 30, 1, 1, 1), tensor(1234f), plain);
+        Assert.True(marked.eq(expected).all().ToBoolean(), $"masked RoIs copy the known outputs, the others are pooled: max |difference| {(marked - expected).abs().max().ToSingle()}, masked {mask.sum().ToInt64()}, marked 1234s {marked.eq(1234f).sum().ToInt64()}");
+
+        var (reused, reusedGrads) = PoolWithGradients(extractor, levels, rois, upstream, known: plain, knownMask: mask);
+        Assert.True(reused.eq(plain).all().ToBoolean());
+        for (int l = 0; l < 2; l++) Assert.True(reusedGrads[l].eq(plainGrads[l]).all().ToBoolean(), $"level {l} gradient");
     }
 
     [Fact]

@@ -39,10 +39,12 @@ public sealed class MultiLevelRoIExtractor
     }
 
     /// <summary>Levels <c>[B, C, H_l, W_l]</c> (finest first) and RoIs <c>[B, R, 4]</c> → <c>[B, R, C, P, P]</c>.</summary>
-    public Tensor Apply(IReadOnlyList<Tensor> levels, Tensor rois)
+    /// <param name="known">optional outputs already pooled without gradient for the RoIs <paramref name="knownMask"/> <c>[B, R]</c>
+    /// sets (see <see cref="PyramidRoIAlign.Pool"/>).</param>
+    public Tensor Apply(IReadOnlyList<Tensor> levels, Tensor rois, Tensor? known = null, Tensor? knownMask = null)
     {
         if (levels.Count != scales.Length) throw new ArgumentException($"{levels.Count} feature levels for {scales.Length} strides");
         using var scope = NewDisposeScope();
-        return PyramidRoIAlign.Pool(levels, scales, rois, LevelOf(rois), OutputSize, SamplingRatio, Path).MoveToOuterDisposeScope();
+        return PyramidRoIAlign.Pool(levels, scales, rois, LevelOf(rois), OutputSize, SamplingRatio, Path, known, knownMask).MoveToOuterDisposeScope();
     }
 }

@@ -15,14 +15,17 @@ public static class PyramidRoIAlign
     /// Levels <c>[B, C, H_l, W_l]</c> with their scales (1 / stride), RoIs <c>[B, R, 4]</c> (x1y1x2y2, input pixels)
     /// and the level each reads, int64 <c>[B, R]</c> → <c>[B, R, C, P, P]</c>.
     /// </summary>
+    /// <param name="known">optional outputs <c>[B, R, C, P, P]</c> already pooled without gradient (by the box-head probe)
+    /// for the RoIs where <paramref name="knownMask"/> <c>[B, R]</c> is set: the CPU kernel copies them instead of pooling
+    /// again (pooling is deterministic per RoI, so the result is the same); the gradient flows as without them.</param>
     public static Tensor Pool(IReadOnlyList<Tensor> levels, IReadOnlyList<double> scales, Tensor rois, Tensor level,
-        int outputSize, int samplingRatio, RoIAlignPath path = RoIAlignPath.Auto)
+        int outputSize, int samplingRatio, RoIAlignPath path = RoIAlignPath.Auto, Tensor? known = null, Tensor? knownMask = null)
     {
         using var scope = NewDisposeScope();
         var table = FeatureTable.Of(levels, scales);
         bool cpuKernel = path == RoIAlignPath.Auto && table.Rows.device_type == DeviceType.CPU && table.Rows.dtype == ScalarType.Float32;
         var pooled = cpuKernel
-            ? RoIAlignCpuKernel.Pool(table, rois, level, outputSize, samplingRatio)
+            ? RoIAlignCpuKernel.Pool(table, rois, level, outputSize, samplingRatio, known, knownMask)
             : PoolByGather(table, rois, level, outputSize, samplingRatio).permute(0, 1, 4, 2, 3);
         return pooled.MoveToOuterDisposeScope();
     }

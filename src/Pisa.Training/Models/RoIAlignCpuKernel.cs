@@ -13,8 +13,18 @@ namespace Pisa.Training.Models;
 internal static class RoIAlignCpuKernel
 {
     /// <summary>Table rows <c>[N, C]</c> (float32, CPU), RoIs <c>[B, R, 4]</c>, levels <c>[B, R]</c> → <c>[B, R, C, P, P]</c> (contiguous).</summary>
-    public static Tensor Pool(FeatureTable table, Tensor rois, Tensor level, int p, int s) =>
-        RoIAlignFunction.apply(table.Rows, SamplingPlan.Of(table, rois, level, p, s));
+    /// <param name="known">optional <c>[B, R, C, P, P]</c> outputs already pooled (without gradient) for the RoIs where
+    /// <paramref name="knownMask"/> (<c>[B, R]</c> bool) is set: copied rather than pooled again; the gradient is unchanged.</param>
+    public static Tensor Pool(FeatureTable table, Tensor rois, Tensor level, int p, int s, Tensor? known = null, Tensor? knownMask = null)
+    {
+        var plan = SamplingPlan.Of(table, rois, level, p, s);
+        if (known is not null && knownMask is not null)
+        {
+            plan.Known = knownMask.cpu().contiguous().data<bool>().ToArray();
+            plan.KnownOutput = known.detach().to(ScalarType.Float32).cpu().contiguous();
+        }
+        return RoIAlignFunction.apply(table.Rows, plan);
+    }
 
     /// <summary>The autograd node: forward pools, backward scatters the output's gradient to the table rows.</summary>
     private sealed class RoIAlignFunction : autograd.SingleTensorFunction<RoIAlignFunction>
@@ -50,6 +60,8 @@ internal static class RoIAlignCpuKernel
         public required int[] Width;                // [B·R]
         public required int[] YLow, YHigh, XLow, XHigh;             // [B·R, P·s]
         public required float[] YwLow, YwHigh, XwLow, XwHigh;       // [B·R, P·s]
+        public bool[]? Known;                                       // [B·R]: outputs to copy from KnownOutput
+        public Tensor? KnownOutput;                                 // [B, R, C, P, P]
 
         public static SamplingPlan Of(FeatureTable table, Tensor rois, Tensor level, int p, int s)
         {
@@ -100,7 +112,14 @@ internal static class RoIAlignCpuKernel
         public unsafe void Forward(Tensor rows, Tensor output)
         {
             float* table = Data(rows), result = Data(output);
-            ForEachRoI(Batch * RoIs, n => ForwardRoI(n, table, result));
+            if (Known is null || KnownOutput is null) { ForEachRoI(Batch * RoIs, n => ForwardRoI(n, table, result)); return; }
+            float* known = Data(KnownOutput);
+            long block = (long)Channels * P * P;
+            ForEachRoI(Batch * RoIs, n =>
+            {
+                if (Known[n]) new Span<float>(known + n * block, (int)block).CopyTo(new Span<float>(result + n * block, (int)block));
+                else ForwardRoI(n, table, result);
+            });
         }
 
         public unsafe void Backward(Tensor gradOutput, Tensor gradRows)
