@@ -71,6 +71,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         if (settings.Suite == "generator") return RunGeneratorSuite(settings);
         if (settings.Suite == "recipe") return RunRecipeSuite(settings);
         if (settings.Suite == "roialign") return RunRoIAlignSuite(settings);
+        if (settings.Suite == "step") return RunStepSuite(settings);
         if (settings.Suite != "kernels") throw new PisaUserException($"pisa bench: unknown suite '{settings.Suite}' (known: kernels, generator, recipe FILE, roialign)");
         if (settings.Threads is int threads)
         {
@@ -171,6 +172,35 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         if (settings.Json is string json)
         {
             File.WriteAllText(json, JsonSerializer.Serialize(r, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine($"wrote {json}");
+        }
+        return PisaApp.Ok;
+    }
+
+    /// <summary>Per-phase training-step profile of a recipe (or of every shipped recipe) and its ratio to faster-rcnn.</summary>
+    private static int RunStepSuite(Settings settings)
+    {
+        if (settings.Threads is int threads) set_num_threads(threads);
+        string recipes = Path.Combine(RepoRoot(), "recipes");
+        var files = new List<string> { Path.Combine(recipes, "faster-rcnn.yaml") };
+        if (settings.Recipe is null) files.AddRange(new[] { "libra-faster-rcnn", "ohem-faster-rcnn", "pisa-faster-rcnn", "retinanet", "pisa-retinanet" }.Select(n => Path.Combine(recipes, n + ".yaml")));
+        else if (Path.GetFileName(settings.Recipe) != "faster-rcnn.yaml") files.Add(settings.Recipe);
+        var (train, _) = Pisa.Training.Training.TrainingData.Builtin().Load();
+        var results = new List<StepBench.Result>();
+        Console.WriteLine(F($"pisa bench step: one training step on builtin:shapes (batch and sizes of each recipe), libtorch threads {get_num_threads()}, wall clock, medians of 8 steps after 2 warm-up (ms, share)"));
+        foreach (string file in files.Where(File.Exists))
+        {
+            var loaded = RecipeCommandSupport.Load(file, settings.Set);
+            var r = StepBench.Run(RecipeCommandSupport.Select(loaded, settings.Variant), train);
+            results.Add(r);
+            double ratio = r.StepMs / results[0].StepMs;
+            Console.WriteLine(F($"{r.Recipe}: step {r.StepMs:0.0} ms, x{ratio:0.00} faster-rcnn; ") + string.Join(", ", r.Counts.Select(c => F($"{c.Key} {c.Value}"))));
+            foreach (var (phase, ms) in r.PhaseMs)
+                Console.WriteLine(F($"  {phase,-24} {ms,8:0.0} ms {100 * ms / r.PhaseMs.Values.Sum(),5:0.0}%"));
+        }
+        if (settings.Json is string json)
+        {
+            File.WriteAllText(json, JsonSerializer.Serialize(new { threads = get_num_threads(), results }, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"wrote {json}");
         }
         return PisaApp.Ok;
