@@ -14,7 +14,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<SUITE>")]
-        [Description("What to benchmark: 'kernels' (the sampling stage, WORKLOAD.md) or 'generator' (build and run-time compile costs, per-step overhead).")]
+        [Description("What to benchmark: 'kernels' (the sampling stage, WORKLOAD.md), 'generator' (build and run-time compile costs, per-step overhead), 'recipe FILE' or 'roialign' (RoIAlign against torchvision's roi_align).")]
         public string Suite { get; init; } = "";
 
         [CommandArgument(1, "[RECIPE]")]
@@ -49,6 +49,14 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         [Description("wall (default) or cpu: the calling thread's CPU time (Linux; meaningful with --threads 1 on a shared machine).")]
         public string Clock { get; init; } = "wall";
 
+        [CommandOption("--python <PATH>")]
+        [Description("With 'roialign': the python interpreter with torchvision (default: python3, else /usr/bin/python3).")]
+        public string? Python { get; init; }
+
+        [CommandOption("--rounds <N>")]
+        [Description("With 'roialign': alternating rounds of ours and torchvision (default 3).")]
+        public int Rounds { get; init; } = 3;
+
         [CommandOption("--loop-port-max <N>")]
         [Description("Time the loop port up to this many proposals per image (default 4096; it is slow above).")]
         public int LoopPortMax { get; init; } = 4096;
@@ -62,7 +70,9 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
     {
         if (settings.Suite == "generator") return RunGeneratorSuite(settings);
         if (settings.Suite == "recipe") return RunRecipeSuite(settings);
-        if (settings.Suite != "kernels") throw new PisaUserException($"pisa bench: unknown suite '{settings.Suite}' (known: kernels, generator, recipe FILE)");
+        if (settings.Suite == "roialign") return RunRoIAlignSuite(settings);
+        if (settings.Suite == "step") return RunStepSuite(settings);
+        if (settings.Suite != "kernels") throw new PisaUserException($"pisa bench: unknown suite '{settings.Suite}' (known: kernels, generator, recipe FILE, roialign)");
         if (settings.Threads is int threads)
         {
             if (threads < 1) throw new PisaUserException("pisa bench: --threads must be at least 1");
@@ -162,6 +172,62 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         if (settings.Json is string json)
         {
             File.WriteAllText(json, JsonSerializer.Serialize(r, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine($"wrote {json}");
+        }
+        return PisaApp.Ok;
+    }
+
+    /// <summary>Per-phase training-step profile of a recipe (or of every shipped recipe) and its ratio to faster-rcnn.</summary>
+    private static int RunStepSuite(Settings settings)
+    {
+        if (settings.Threads is int threads) set_num_threads(threads);
+        string recipes = Path.Combine(RepoRoot(), "recipes");
+        var files = new List<string> { Path.Combine(recipes, "faster-rcnn.yaml") };
+        if (settings.Recipe is null) files.AddRange(new[] { "libra-faster-rcnn", "ohem-faster-rcnn", "pisa-faster-rcnn", "retinanet", "pisa-retinanet" }.Select(n => Path.Combine(recipes, n + ".yaml")));
+        else if (Path.GetFileName(settings.Recipe) != "faster-rcnn.yaml") files.Add(settings.Recipe);
+        var (train, _) = Pisa.Training.Training.TrainingData.Builtin().Load();
+        var results = new List<StepBench.Result>();
+        Console.WriteLine(F($"pisa bench step: one training step on builtin:shapes (batch and sizes of each recipe), libtorch threads {get_num_threads()}, wall clock, medians of 8 steps after 2 warm-up (ms, share)"));
+        foreach (string file in files.Where(File.Exists))
+        {
+            var loaded = RecipeCommandSupport.Load(file, settings.Set);
+            var r = StepBench.Run(RecipeCommandSupport.Select(loaded, settings.Variant), train);
+            results.Add(r);
+            double ratio = r.StepMs / results[0].StepMs;
+            Console.WriteLine(F($"{r.Recipe}: step {r.StepMs:0.0} ms, x{ratio:0.00} faster-rcnn; ") + string.Join(", ", r.Counts.Select(c => F($"{c.Key} {c.Value}"))));
+            foreach (var (phase, ms) in r.PhaseMs)
+                Console.WriteLine(F($"  {phase,-24} {ms,8:0.0} ms {100 * ms / r.PhaseMs.Values.Sum(),5:0.0}%"));
+        }
+        if (settings.Json is string json)
+        {
+            File.WriteAllText(json, JsonSerializer.Serialize(new { threads = get_num_threads(), results }, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine($"wrote {json}");
+        }
+        return PisaApp.Ok;
+    }
+
+    private static int RunRoIAlignSuite(Settings settings)
+    {
+        int threads = settings.Threads ?? 1;
+        if (threads < 1) throw new PisaUserException("pisa bench: --threads must be at least 1");
+        set_num_threads(threads);
+        bool cpuClock = CpuClock(settings);
+        string script = Path.Combine(RepoRoot(), "bench", "roi_align_torchvision.py");
+        string python = RoIAlignBench.FindPython(settings.Python)
+            ?? throw new PisaUserException("pisa bench roialign: no python3 with torchvision (Debian: apt-get install python3-torchvision python3-numpy; or --python PATH)");
+        Console.WriteLine(F($"pisa bench roialign: ours vs torchvision's C++ roi_align ({python}), forward only, 2 images, 7x7, sampling ratio 2, stride 4, {threads} thread(s), {settings.Clock} clock, {settings.Rounds} alternating rounds of 5 (medians, ms)"));
+        Console.WriteLine(F($"{"size",-22} {"ours",-24} {"torchvision",-24} {"ours / torchvision",-20} max |diff|"));
+        var results = new List<RoIAlignBench.Result>();
+        foreach (var size in RoIAlignBench.Sizes)
+        {
+            var r = RoIAlignBench.Measure(size, python, script, threads, cpuClock, settings.Rounds);
+            results.Add(r);
+            static string Range(double[] v, string format) => v.Min().ToString(format, CultureInfo.InvariantCulture) + "-" + v.Max().ToString(format, CultureInfo.InvariantCulture);
+            Console.WriteLine(F($"{r.Size,-22} {Range(r.OursMs, "0.0"),-24} {Range(r.TorchvisionMs, "0.0"),-24} {Range(r.Ratio, "0.00") + "x",-20} {r.MaxAbsDifference:0.0e0}"));
+        }
+        if (settings.Json is string json)
+        {
+            File.WriteAllText(json, JsonSerializer.Serialize(new { threads, clock = settings.Clock, python, results }, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"wrote {json}");
         }
         return PisaApp.Ok;

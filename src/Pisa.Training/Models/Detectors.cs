@@ -97,10 +97,15 @@ public sealed class TwoStageDetector : nn.Module
     public (Tensor ClassLogits, Tensor Deltas) BoxHead(Tensor[] levels, Tensor rois)
     {
         using var scope = NewDisposeScope();
-        var thin = levels.Take(roiLevels).Select(level => roiThinning?.forward(level) ?? level).ToArray();
-        var (logits, deltas) = boxHead.forward(RoIExtractor.Apply(thin, rois.detach()));
+        var (logits, deltas) = BoxHeadOn(RoIExtractor.Apply(ThinLevels(levels), rois.detach()));
         return (logits.MoveToOuterDisposeScope(), deltas.MoveToOuterDisposeScope());
     }
+
+    /// <summary>The levels RoIs pool from (the first <c>roiLevels</c>), thinned to <see cref="DetectorOptions.RoiChannels"/> where a thinning conv exists: <c>[B, RoiChannels, H_l, W_l]</c>.</summary>
+    public Tensor[] ThinLevels(Tensor[] levels) => levels.Take(roiLevels).Select(level => roiThinning?.forward(level) ?? level).ToArray();
+
+    /// <summary>RoI features <c>[B, R, RoiChannels, P, P]</c> → class logits <c>[B, R, C+1]</c> and deltas <c>[B, R, 4C]</c>.</summary>
+    public (Tensor ClassLogits, Tensor Deltas) BoxHeadOn(Tensor roiFeatures) => boxHead.forward(roiFeatures);
 }
 
 /// <summary>RetinaNet-style detector: features → dense sigmoid class logits and deltas for every anchor.</summary>
@@ -125,7 +130,13 @@ public sealed class SingleStageDetector : nn.Module<Tensor, (Tensor ClassLogits,
     public override (Tensor ClassLogits, Tensor Deltas) forward(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var (logits, deltas) = head.forward(features.forward(images));
+        var (logits, deltas) = Head(Features(images));
         return (logits.MoveToOuterDisposeScope(), deltas.MoveToOuterDisposeScope());
     }
+
+    /// <summary><c>[B, 3, H, W]</c> → feature levels, finest first.</summary>
+    public Tensor[] Features(Tensor images) => features.forward(images);
+
+    /// <summary>Feature levels → class logits <c>[B, N, C]</c> and deltas <c>[B, N, 4]</c>.</summary>
+    public (Tensor ClassLogits, Tensor Deltas) Head(Tensor[] levels) => head.forward(levels);
 }

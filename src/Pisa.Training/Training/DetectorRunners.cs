@@ -42,7 +42,8 @@ public static class DetectorRunner
 /// <summary>
 /// Faster R-CNN with a recipe's sample pipeline: features → RPN losses → proposals (exact NMS, no gradient) → the
 /// pipeline's sampling (probing the box head without gradient when it needs scores) → box head on the sampled RoIs with
-/// gradient → the pipeline's losses.
+/// gradient → the pipeline's losses. The features are thinned once for the probe and the head, and the sampled RoIs'
+/// features, a subset of what the probe pooled, are copied from it rather than pooled again.
 /// </summary>
 public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipeline, RpnSettings rpn) : IDetectorRunner
 {
@@ -53,6 +54,7 @@ public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipel
     public Dictionary<string, Tensor> Losses(DetectionBatch batch, Generator generator)
     {
         var levels = model.Features(batch.Images);
+        StepPhases.Mark(Phase.Backbone);
         var (objectness, rpnDeltas) = model.Rpn(levels);
         var anchors = DetectorRunner.AnchorsFor(model.Anchors, batch.Images);
         var losses = RpnLoss.Compute(anchors, objectness, rpnDeltas, batch.GtBoxes, batch.GtLabels, batch.GtMask, generator);
@@ -62,11 +64,25 @@ public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipel
         long b = batch.Images.shape[0];
         var sizes = tensor(new float[] { h, w }, device: batch.Images.device).expand(b, 2);
         var input = new TwoStageSampleInput(proposals.Boxes, proposals.Mask, batch.GtBoxes, batch.GtLabels, batch.GtMask, sizes, model.Options.NumClasses);
-        var sample = pipeline.Sample(input, new BoxHeadProbe(model, levels, b), generator);
+        StepPhases.Mark(Phase.Rpn);
+        var thin = model.ThinLevels(levels);
+        StepPhases.Mark(Phase.RoIExtraction);
+        var probe = new BoxHeadProbe(model, thin, b);
+        var sample = pipeline.Sample(input, probe, generator);
+        StepPhases.Mark(Phase.Sampling);
 
-        var (classLogits, deltas) = model.BoxHead(levels, sample.Rois[.., 1..].reshape(b, -1, 4));
+        var rois = sample.Rois[.., 1..].reshape(b, -1, 4);
+        using var probed = probe.TakeRoIFeatures();
+        var roiFeatures = probed is null
+            ? model.RoIExtractor.Apply(thin, rois)
+            : model.RoIExtractor.Apply(thin, rois, known: SampledRows(probed, sample.CandidateIndex.reshape(b, -1)), knownMask: sample.Valid.reshape(b, -1));
+        StepPhases.Count(probed is null ? "rois_pooled" : "rois_copied_from_probe", rois.shape[0] * rois.shape[1]);
+        StepPhases.Mark(Phase.RoIExtraction);
+        var (classLogits, deltas) = model.BoxHeadOn(roiFeatures);
+        StepPhases.Mark(Phase.Heads);
         foreach (var (name, loss) in pipeline.Loss(sample, classLogits.reshape(sample.Rois.shape[0], -1), deltas.reshape(sample.Rois.shape[0], -1)))
             losses[name] = loss;
+        StepPhases.Mark(Phase.Losses);
         return losses;
     }
 
@@ -84,21 +100,58 @@ public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipel
         return DetectionDecoder.FromBoxHead(proposals.Boxes, classLogits, deltas, batch.Transforms, categories, new DecodeOptions(), proposals.Mask);
     }
 
+    /// <summary>Per image, the probed candidates' RoI features <c>[B, M, C, P, P]</c> at the sample's candidate slots <c>[B, S]</c> → <c>[B, S, C, P, P]</c>.</summary>
+    private static Tensor SampledRows(Tensor probed, Tensor candidateIndex)
+    {
+        using var scope = NewDisposeScope();
+        long b = probed.shape[0], m = probed.shape[1];
+        var rows = (arange(b, ScalarType.Int64, probed.device).unsqueeze(1) * m + candidateIndex).reshape(-1);
+        return probed.flatten(0, 1).index_select(0, rows).reshape([b, candidateIndex.shape[1], .. probed.shape[2..]]).MoveToOuterDisposeScope();
+    }
+
     /// <summary>
     /// The box head without gradient for Score-HLR and OHEM. The pipeline probes every candidate slot of every image
-    /// (<see cref="PipelineSteps.ProbeAll"/>), so the RoIs come image-major with the same count per image.
+    /// (<see cref="PipelineSteps.ProbeAll"/>), so the RoIs come image-major with the same count per image. The RoI
+    /// features it pools are kept for the sampled RoIs (<see cref="TakeRoIFeatures"/>).
     /// </summary>
-    private sealed class BoxHeadProbe(TwoStageDetector model, Tensor[] levels, long batchSize) : IDetectorHeadProbe
+    private sealed class BoxHeadProbe(TwoStageDetector model, Tensor[] thinLevels, long batchSize) : IDetectorHeadProbe
     {
+        private Tensor? roiFeatures;
+
         public (Tensor ClsScore, Tensor BboxPred) Probe(Tensor rois)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var (classLogits, deltas) = model.BoxHead(levels, rois[.., 1..].reshape(batchSize, -1, 4));
+            StepPhases.Mark(Phase.Sampling);
+            var features = model.RoIExtractor.Apply(thinLevels, rois[.., 1..].reshape(batchSize, -1, 4));
+            StepPhases.Count("rois_pooled", rois.shape[0]);
+            StepPhases.Mark(Phase.ProbeRoIExtraction);
+            var (classLogits, deltas) = model.BoxHeadOn(features);
+            StepPhases.Mark(Phase.ProbeHead);
+            roiFeatures?.Dispose();
+            roiFeatures = features.DetachFromDisposeScope();
             long k = rois.shape[0];
             return (classLogits.reshape(k, -1).MoveToOuterDisposeScope(), deltas.reshape(k, -1).MoveToOuterDisposeScope());
         }
+
+        /// <summary>The last probe's RoI features <c>[B, M, C, P, P]</c> (no gradient; the caller disposes them), or null if the pipeline did not probe.</summary>
+        public Tensor? TakeRoIFeatures()
+        {
+            var taken = roiFeatures;
+            roiFeatures = null;
+            return taken;
+        }
     }
+}
+
+/// <summary>The phases of a training step <see cref="StepPhases"/> reports, in step order.</summary>
+public static class Phase
+{
+    public const string Data = "data", Backbone = "backbone+FPN", Rpn = "RPN+loss+proposals", Sampling = "sampling stage",
+        ProbeRoIExtraction = "probe: RoI extraction", ProbeHead = "probe: box head", RoIExtraction = "RoI extraction",
+        Heads = "heads", Losses = "losses", Backward = "backward", Optimizer = "optimizer";
+
+    public static readonly string[] All = [Data, Backbone, Rpn, Sampling, ProbeRoIExtraction, ProbeHead, RoIExtraction, Heads, Losses, Backward, Optimizer];
 }
 
 /// <summary>RetinaNet with a recipe's single-stage pipeline: every anchor assigned, no sampling.</summary>
@@ -110,12 +163,17 @@ public sealed class SingleStageRunner(SingleStageDetector model, ISingleStagePip
 
     public Dictionary<string, Tensor> Losses(DetectionBatch batch, Generator generator)
     {
-        var (classLogits, deltas) = model.forward(batch.Images);
+        var levels = model.Features(batch.Images);
+        StepPhases.Mark(Phase.Backbone);
+        var (classLogits, deltas) = model.Head(levels);
+        StepPhases.Mark(Phase.Heads);
         var anchors = DetectorRunner.AnchorsFor(model.Anchors, batch.Images);
         long b = batch.Images.shape[0], n = anchors.shape[0];
         var input = new SingleStageInput(anchors.unsqueeze(0).expand(b, n, 4), ones(b, n, ScalarType.Bool, anchors.device),
             batch.GtBoxes, batch.GtLabels, batch.GtMask, model.Options.NumClasses);
-        return new Dictionary<string, Tensor>(pipeline.Loss(input, classLogits, deltas));
+        var losses = new Dictionary<string, Tensor>(pipeline.Loss(input, classLogits, deltas));
+        StepPhases.Mark(Phase.Losses); // the single-stage pipeline assigns and weighs inside its loss
+        return losses;
     }
 
     public List<CocoDetection> Detect(DetectionBatch batch, CategoryMap categories, ScoreIoUCorrelation scoreIoU)
