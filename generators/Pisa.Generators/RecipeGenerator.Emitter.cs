@@ -61,14 +61,14 @@ public sealed partial class RecipeGenerator
             w.WriteLine($"public const string Recipe = {String(recipe.Name)};");
             w.WriteLine($"public const string? Variant = {(recipe.Variant is null ? "null" : String(recipe.Variant))};");
             w.WriteLine($"private const {Kernels}.Compat Mode = {Kernels}.Compat.{(recipe.Compat == CompatMode.Mmdet ? "Mmdet" : "Corrected")};");
-            // Box coding of the reference heads: R-CNN box heads use stds (0.1, 0.1, 0.2, 0.2), RetinaNet stds of 1.
-            w.WriteLine("private static readonly double[] Means = [0.0, 0.0, 0.0, 0.0];");
-            w.WriteLine(twoStage ? "private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];" : "private static readonly double[] Stds = [1.0, 1.0, 1.0, 1.0];");
+            // Box coding of the reference heads: the R-CNN box head's coder, or RetinaNet's unit one.
+            w.WriteLine($"private static readonly {Kernels}.BoxCoder Coder = {Kernels}.BoxCoder.{(twoStage ? "Rcnn" : "Unit")};");
             if (twoStage && recipe.Sample!.Negatives.Type == NegativeSamplerKind.IouBalanced)
                 w.WriteLine("private bool _iouBalancedSamplerCalled; // quirk Q2 depends on whether the sampler ran before");
             w.WriteLine();
             w.WriteLine("string global::Pisa.Kernels.Pipeline.IRecipePipeline.RecipeName => Recipe;");
             w.WriteLine("string? global::Pisa.Kernels.Pipeline.IRecipePipeline.VariantName => Variant;");
+            w.WriteLine($"{Kernels}.BoxCoder global::Pisa.Kernels.Pipeline.IRecipePipeline.Coder => Coder;");
             w.WriteLine();
             if (twoStage)
             {
@@ -156,7 +156,7 @@ public sealed partial class RecipeGenerator
                     Comment(w, spec, "sample.negatives", $"Negatives: Score-HLR (PISA) — valid above score {Number(hlr.ScoreThr)}, grouped by nms_match at IoU {Number(hlr.IouThr)}, " +
                         $"ranked by hierarchical local rank; ISR-N weights (k {Number(isr.K)}, bias {Number(isr.Bias)}).");
                     w.WriteLine($"var negatives = {Kernels}.Sample.ScoreHlrNegatives(gtInds == 0, probeScore, probeDeltas, candidates.Boxes, negativeBudget,");
-                    w.WriteLine($"    new {Kernels}.ScoreHlrSettings(K: {Number(isr.K)}, Bias: {Number(isr.Bias)}, ScoreThr: {Number(hlr.ScoreThr)}, IouThr: {Number(hlr.IouThr)}), Means, Stds, Mode, generator);");
+                    w.WriteLine($"    new {Kernels}.ScoreHlrSettings(K: {Number(isr.K)}, Bias: {Number(isr.Bias)}, ScoreThr: {Number(hlr.ScoreThr)}, IouThr: {Number(hlr.IouThr)}), Coder, Mode, generator);");
                     pack = "negatives.Selected";
                     break;
             }
@@ -164,7 +164,7 @@ public sealed partial class RecipeGenerator
             w.WriteLine();
             Comment(w, spec, "sample.num", $"Targets: {sample.Num} slots per image, positives first, then negatives; encoded box deltas for positives.");
             string extra = sample.Negatives.Type == NegativeSamplerKind.ScoreHlr ? ", negatives.Order, negatives.Weights, negatives.HasWeights" : "";
-            w.WriteLine($"var sample = {Steps}.PackSamples(input, candidates, positives, {pack}, {sample.Num}, Means, Stds, Mode{extra});");
+            w.WriteLine($"var sample = {Steps}.PackSamples(input, candidates, positives, {pack}, {sample.Num}, Coder, Mode{extra});");
             w.WriteLine("return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);");
             w.CloseBlock();
         }
@@ -213,7 +213,7 @@ public sealed partial class RecipeGenerator
             string isr = cls.Isr is null ? "null" : $"new {Kernels}.ReweightSettings({Number(cls.Isr.K)}, {Number(cls.Isr.Bias)})";
             string carlArg = carl is null ? "null" : $"new {Kernels}.ReweightSettings({Number(carl.K)}, {Number(carl.Bias)})";
             w.WriteLine($"var losses = {call.TrimEnd()}");
-            w.WriteLine($"    {BoxLossOf(box)}, isrP: {isr}, carl: {carlArg}, Means, Stds, Mode);");
+            w.WriteLine($"    {BoxLossOf(box)}, isrP: {isr}, carl: {carlArg}, Coder, Mode);");
             if (cls.LossWeight != 1.0) w.WriteLine($"global::Pisa.Kernels.Pipeline.PipelineSupport.Scale(losses, \"loss_cls\", {Number(cls.LossWeight)});");
             if (box.Type == BoxLossKind.None) w.WriteLine("losses.Remove(\"loss_bbox\");");
             w.WriteLine("return losses;");

@@ -94,9 +94,10 @@ public static class Nms
     /// <param name="boxes">[N, 4].</param>
     /// <param name="scores">[N].</param>
     /// <param name="idxs">[N] int64 category.</param>
-    /// <returns>[K] int64 indices of the kept boxes, by descending score.</returns>
+    /// <returns>[K] int64 indices of the kept boxes, by descending score (empty for no boxes).</returns>
     public static Tensor Batched(Tensor boxes, Tensor scores, Tensor idxs, double iouThr)
     {
+        if (boxes.shape[0] == 0) return empty(0, int64, boxes.device);
         using var scope = NewDisposeScope();
         var offsets = idxs.to(boxes.dtype) * (boxes.amax([0, 1]) + 1);
         return Greedy(boxes + offsets.unsqueeze(-1), scores, iouThr).MoveToOuterDisposeScope();

@@ -37,7 +37,7 @@ public static class Reweight
     /// value is used, detached): saves a second pass over <c>[N, C]</c>. Null: <see cref="ClassificationLoss"/> of the scores.</param>
     /// <returns>[N] the new label weights.</returns>
     public static Tensor IsrP(Tensor clsScore, Tensor bboxPred, Tensor rois, Tensor labels, Tensor labelWeights, Tensor bboxTargets,
-        Tensor gtIds, long numClasses, ReweightSettings settings, double[]? means, double[]? stds, Compat compat, bool sigmoid = false,
+        Tensor gtIds, long numClasses, ReweightSettings settings, BoxCoder coder, Compat compat, bool sigmoid = false,
         Tensor? classificationLoss = null)
     {
         using var scope = NewDisposeScope();
@@ -45,7 +45,7 @@ public static class Reweight
         var positive = (labels >= 0) & (labels < numClasses);
         // Predicted and target deltas decode in one call ([2, N, 4]): half the ops of two decodes.
         var deltas = stack([Boxes.DeltasOfClass(bboxPred.detach(), labels), bboxTargets.to(bboxPred.dtype)]);
-        var decoded = Boxes.DecodeDeltaXywh(rois.unsqueeze(0), deltas, means, stds);
+        var decoded = coder.Decode(rois.unsqueeze(0), deltas);
         var ious = Boxes.AlignedOverlaps(decoded[0], decoded[1]);
         var (rank, maxPerClass) = Rank.IoUHlr(ious, gtIds, labels, positive, numClasses, compat);
 

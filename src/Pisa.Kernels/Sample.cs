@@ -199,7 +199,7 @@ public static class Sample
     /// <param name="rois">[B, N, 4].</param>
     /// <param name="budget">[B] int64.</param>
     public static ScoreHlrSample ScoreHlrNegatives(Tensor negatives, Tensor clsScore, Tensor bboxPred, Tensor rois, Tensor budget,
-        ScoreHlrSettings settings, double[]? means, double[]? stds, Compat compat, Generator? generator)
+        ScoreHlrSettings settings, BoxCoder coder, Compat compat, Generator? generator)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -209,7 +209,7 @@ public static class Sample
         var (maxLogProbability, bestClass) = logProbabilities[TensorIndex.Ellipsis, TensorIndex.Slice(0, classes)].max(-1);
         var maxScore = maxLogProbability.exp();
         var valid = negatives & (maxScore > settings.ScoreThr);
-        var boxes = Boxes.DecodeDeltaXywh(rois, Boxes.DeltasOfClass(bboxPred, bestClass), means, stds);
+        var boxes = coder.Decode(rois, Boxes.DeltasOfClass(bboxPred, bestClass));
         var groups = Nms.Match(boxes, maxScore, valid, settings.IouThr);
         var hlrRank = Rank.ScoreHlr(groups, maxScore, valid, compat);
 

@@ -64,7 +64,7 @@ public class PipelineTests
         var made = tensor(new[] { false, true });
         Tensor NegativeWeights(Compat compat)
         {
-            var s = PipelineSteps.PackSamples(input, candidates, positives, negatives, 64, null, null, compat, null, weights, made);
+            var s = PipelineSteps.PackSamples(input, candidates, positives, negatives, 64, BoxCoder.Rcnn, compat, null, weights, made);
             var isNegative = s.Valid & (s.Labels == batch.NumClasses);
             return s.LabelWeights.view(2, 64)[1][isNegative.view(2, 64)[1]];
         }
@@ -81,7 +81,7 @@ public class PipelineTests
         var cls = randn([3, 300, batch.NumClasses], generator: new Generator(5)).requires_grad_();
         var pred = (randn([3, 300, 4], generator: new Generator(6)) * 0.1).requires_grad_();
         var losses = PipelineSteps.SingleStageLoss(input, cls, pred, new Kernels.Assign.Thresholds(0.5, 0.4, 0, true), new FocalSettings(), BoxLoss.SmoothL1Default,
-            ReweightSettings.IsrPDefault, ReweightSettings.CarlDefault, null, null, Compat.Corrected);
+            ReweightSettings.IsrPDefault, ReweightSettings.CarlDefault, BoxCoder.Rcnn, Compat.Corrected);
         var total = losses.Values.Aggregate((a, b) => a + b);
         Assert.True(float.IsFinite(total.item<float>()) && total.item<float>() > 0);
         total.backward();

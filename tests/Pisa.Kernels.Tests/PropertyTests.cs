@@ -28,7 +28,7 @@ public class PropertyTests
         var (cls, pred, rois, labels, weights, targets, gtIds) = Samples(seed);
         foreach (var compat in new[] { Compat.Mmdet, Compat.Corrected })
         {
-            var updated = Reweight.IsrP(cls, pred, rois, labels, weights, targets, gtIds, 4, ReweightSettings.IsrPDefault, null, null, compat);
+            var updated = Reweight.IsrP(cls, pred, rois, labels, weights, targets, gtIds, 4, ReweightSettings.IsrPDefault, BoxCoder.Rcnn, compat);
             var positive = labels < 4;
             var loss = Loss.CrossEntropy(cls, labels);
             double before = (loss * weights)[positive].sum().item<float>(), after = (loss * updated)[positive].sum().item<float>();
@@ -43,7 +43,7 @@ public class PropertyTests
     {
         var (cls, pred, rois, labels, weights, targets, gtIds) = Samples(seed);
         var sigmoidLogits = cls[.., ..4];
-        var updated = Reweight.IsrP(sigmoidLogits, pred, rois, labels, weights, targets, gtIds, 4, ReweightSettings.IsrPDefault, null, null, Compat.Mmdet, sigmoid: true);
+        var updated = Reweight.IsrP(sigmoidLogits, pred, rois, labels, weights, targets, gtIds, 4, ReweightSettings.IsrPDefault, BoxCoder.Rcnn, Compat.Mmdet, sigmoid: true);
         var positive = labels < 4;
         var loss = Loss.SigmoidFocal(sigmoidLogits, labels).sum(-1);
         double before = (loss * weights)[positive].sum().item<float>(), after = (loss * updated)[positive].sum().item<float>();
@@ -152,7 +152,7 @@ public class PropertyTests
         var logits = RandomBatch.Logits(seed, b, n, batch.NumClasses);
         var deltas = randn([b, n, 4 * batch.NumClasses], generator: new Generator((ulong)seed)) * 0.2;
         var budget = full(b, 40L);
-        var sample = Sample.ScoreHlrNegatives(negatives, logits, deltas, candidates, budget, new ScoreHlrSettings(ScoreThr: 0.3), null, null, Compat.Mmdet, new Generator(3));
+        var sample = Sample.ScoreHlrNegatives(negatives, logits, deltas, candidates, budget, new ScoreHlrSettings(ScoreThr: 0.3), BoxCoder.Rcnn, Compat.Mmdet, new Generator(3));
 
         Assert.True((sample.Selected & ~negatives).sum().item<long>() == 0);
         Assert.True(Same(Ranks.Count(sample.Selected), minimum(Ranks.Count(negatives), budget)));

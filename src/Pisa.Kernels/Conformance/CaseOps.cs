@@ -122,7 +122,7 @@ public static class CaseOps
         new Dictionary<string, Func<CaseContext, Dictionary<string, Produced>>>
         {
             ["bbox_overlaps"] = BboxOverlaps,
-            ["delta_xywh_encode"] = c => One("deltas", Boxes.EncodeDeltaXywh(c.Input("proposals", -1, 4), c.Input("gt", -1, 4), Means(c), Stds(c))),
+            ["delta_xywh_encode"] = c => One("deltas", Coder(c).Encode(c.Input("proposals", -1, 4), c.Input("gt", -1, 4))),
             ["delta_xywh_decode"] = DeltaDecode,
             ["max_iou_assign"] = MaxIouAssign,
             ["nms_match"] = NmsMatch,
@@ -142,9 +142,11 @@ public static class CaseOps
 
     private static Dictionary<string, Produced> One(string name, Tensor value) => new() { [name] = new ProducedTensor(value) };
 
-    private static double[] Means(CaseContext c) => c.Doubles("means", Boxes.DefaultMeans, 4)!;
-
-    private static double[] Stds(CaseContext c) => c.Doubles("stds", Boxes.DefaultStds, 4)!;
+    /// <summary>The case's box coder: its <c>means</c>, <c>stds</c> and <c>wh_ratio_clip</c>, each defaulting to the R-CNN
+    /// coder's (FORMAT.md).</summary>
+    private static BoxCoder Coder(CaseContext c) => new(
+        c.Doubles("means", [.. BoxCoder.Rcnn.Means], 4)!, c.Doubles("stds", [.. BoxCoder.Rcnn.Stds], 4)!,
+        c.Double("wh_ratio_clip", BoxCoder.Rcnn.WhRatioClip));
 
     private static Dictionary<string, Produced> BboxOverlaps(CaseContext c)
     {
@@ -165,8 +167,8 @@ public static class CaseOps
     {
         var maxShape = c.Doubles("max_shape", null, 2);
         var rois = c.Input("rois", -1, 4);
-        return One("boxes", Boxes.DecodeDeltaXywh(rois, c.Input("deltas", rois.shape[0], 4), Means(c), Stds(c),
-            maxShape is null ? null : tensor(maxShape, rois.dtype), c.Double("wh_ratio_clip", Boxes.DefaultWhRatioClip)));
+        return One("boxes", Coder(c).Decode(rois, c.Input("deltas", rois.shape[0], 4),
+            maxShape is null ? null : tensor(maxShape, rois.dtype)));
     }
 
     private static Dictionary<string, Produced> MaxIouAssign(CaseContext c)
@@ -215,7 +217,7 @@ public static class CaseOps
         long n = clsScore.shape[0];
         var weights = Reweight.IsrP(clsScore, c.Input("bbox_pred", n, -1), Rois(c.Input("rois")), c.Input("labels", n),
             c.Input("label_weights", n), c.Input("bbox_targets", n, 4), c.Input("pos_gt_ids", n), classes,
-            new ReweightSettings(c.Double("k", 2.0), c.Double("bias", 0.0)), Means(c), Stds(c), c.Compat, c.Bool("sigmoid", false));
+            new ReweightSettings(c.Double("k", 2.0), c.Double("bias", 0.0)), Coder(c), c.Compat, c.Bool("sigmoid", false));
         return One("label_weights", weights);
     }
 
@@ -253,7 +255,7 @@ public static class CaseOps
         long m = clsScore.shape[0];
         var settings = new ScoreHlrSettings(c.Double("k", 0.5), c.Double("bias", 0.0), c.Double("score_thr", 0.05), c.Double("iou_thr", 0.5));
         var sample = Sample.ScoreHlrNegatives(ones(1, m, ScalarType.Bool), clsScore.unsqueeze(0), c.Input("bbox_pred", m, -1).unsqueeze(0),
-            Rois(c.Input("rois")).unsqueeze(0), full(1, c.Long("num_expected"), int64), settings, Means(c), Stds(c), c.Compat, c.Generator);
+            Rois(c.Input("rois")).unsqueeze(0), full(1, c.Long("num_expected"), int64), settings, Coder(c), c.Compat, c.Generator);
         var chosen = sample.Selected[0].nonzero().squeeze(-1);
         var inOrder = chosen.index_select(0, sample.Order[0].index_select(0, chosen).argsort());
         return new()

@@ -10,6 +10,9 @@ public interface IRecipePipeline
 
     /// <summary>The variant point's generated name, or null for a recipe without variants.</summary>
     string? VariantName { get; }
+
+    /// <summary>The coder the pipeline encodes its box targets with: the head's deltas decode with the same one.</summary>
+    BoxCoder Coder { get; }
 }
 
 /// <summary>

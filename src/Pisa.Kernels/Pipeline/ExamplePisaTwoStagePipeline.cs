@@ -14,8 +14,7 @@ public sealed class ExamplePisaTwoStagePipeline : ISamplePipeline
 {
     private const Compat Mode = Compat.Mmdet;
     private const int SamplesPerImage = 512;
-    private static readonly double[] Means = [0, 0, 0, 0];
-    private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];
+    private static readonly BoxCoder Coder = BoxCoder.Rcnn;
 
     /// <inheritdoc />
     public TwoStageSample Sample(TwoStageSampleInput input, IDetectorHeadProbe head, Generator generator)
@@ -29,9 +28,9 @@ public sealed class ExamplePisaTwoStagePipeline : ISamplePipeline
         var negativeBudget = Kernels.Sample.NegativeBudget(SamplesPerImage, Ranks.Count(positives));
         var (clsScore, bboxPred) = PipelineSteps.ProbeAll(head, candidates);
         var negatives = Kernels.Sample.ScoreHlrNegatives(candidates.Assigned.GtInds == 0, clsScore, bboxPred, candidates.Boxes, negativeBudget,
-            new ScoreHlrSettings(K: 0.5, Bias: 0, ScoreThr: 0.05, IouThr: 0.5), Means, Stds, Mode, generator);
+            new ScoreHlrSettings(K: 0.5, Bias: 0, ScoreThr: 0.05, IouThr: 0.5), Coder, Mode, generator);
         // Targets: pack 512 slots per image, positives first, negatives in HLR order with their ISR-N weights.
-        var sample = PipelineSteps.PackSamples(input, candidates, positives, negatives.Selected, SamplesPerImage, Means, Stds, Mode,
+        var sample = PipelineSteps.PackSamples(input, candidates, positives, negatives.Selected, SamplesPerImage, Coder, Mode,
             negatives.Order, negatives.Weights, negatives.HasWeights);
         return KeepForCaller(sample);
     }
@@ -40,7 +39,7 @@ public sealed class ExamplePisaTwoStagePipeline : ISamplePipeline
     public IReadOnlyDictionary<string, Tensor> Loss(TwoStageSample sample, Tensor clsScore, Tensor bboxPred) =>
         // ISR-P (k 2, bias 0) on the positives' label weights, cross entropy, smooth L1 (beta 1), CARL (k 1, bias 0.2) on top.
         PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred, new BoxLoss(BoxLossKind.SmoothL1, Beta: 1.0), new ReweightSettings(2, 0),
-            new ReweightSettings(1, 0.2), Means, Stds, Mode);
+            new ReweightSettings(1, 0.2), Coder, Mode);
 
     /// <summary>Moves the sample's tensors out of this method's dispose scope, to the caller's.</summary>
     private static TwoStageSample KeepForCaller(TwoStageSample s) => new(

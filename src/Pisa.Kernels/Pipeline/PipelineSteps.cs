@@ -48,7 +48,7 @@ public static class PipelineSteps
     /// <param name="negativeWeights">[B, M] ISR-N weights (null: 1).</param>
     /// <param name="negativeWeightsMade">[B] bool: which images' sampler produced weights.</param>
     public static TwoStageSample PackSamples(TwoStageSampleInput input, Candidates candidates, Tensor positives, Tensor negatives, int samplesPerImage,
-        double[]? means, double[]? stds, Compat compat, Tensor? negativeOrder = null, Tensor? negativeWeights = null, Tensor? negativeWeightsMade = null)
+        BoxCoder coder, Compat compat, Tensor? negativeOrder = null, Tensor? negativeWeights = null, Tensor? negativeWeightsMade = null)
     {
         using var scope = NewDisposeScope();
         long b = candidates.Boxes.shape[0], m = candidates.Boxes.shape[1], s = samplesPerImage;
@@ -80,7 +80,7 @@ public static class PipelineSteps
         }
 
         var matchedGt = input.GtBoxes.to(boxes.dtype).gather(1, (gtInds - 1).clamp_min(0).unsqueeze(-1).expand(-1, -1, 4));
-        var targets = where(isPositive.unsqueeze(-1), Boxes.EncodeDeltaXywh(boxes, matchedGt, means, stds), 0f);
+        var targets = where(isPositive.unsqueeze(-1), coder.Encode(boxes, matchedGt), 0f);
         var bboxWeights = isPositive.unsqueeze(-1).expand(-1, -1, 4).to(boxes.dtype);
         var gtIds = Reweight.BatchGtIds(where(isPositive, gtInds, 0L), input.GtMask.sum(1, type: ScalarType.Int64), compat);
 
@@ -97,7 +97,7 @@ public static class PipelineSteps
     /// <param name="clsScore">[B*S, C+1].</param>
     /// <param name="bboxPred">[B*S, 4C] or [B*S, 4].</param>
     public static Dictionary<string, Tensor> TwoStageLoss(TwoStageSample sample, Tensor clsScore, Tensor bboxPred, BoxLoss boxLoss,
-        ReweightSettings? isrP, ReweightSettings? carl, double[]? means, double[]? stds, Compat compat)
+        ReweightSettings? isrP, ReweightSettings? carl, BoxCoder coder, Compat compat)
     {
         using var scope = NewDisposeScope();
         var rois = sample.Rois[TensorIndex.Colon, TensorIndex.Slice(1)];
@@ -105,7 +105,7 @@ public static class PipelineSteps
         var crossEntropy = Loss.CrossEntropy(clsScore, sample.Labels);
         var labelWeights = isrP is null ? sample.LabelWeights
             : Reweight.IsrP(clsScore, bboxPred, rois, sample.Labels, sample.LabelWeights, sample.BboxTargets, sample.PosGtIds,
-                sample.NumClasses, isrP, means, stds, compat, classificationLoss: crossEntropy);
+                sample.NumClasses, isrP, coder, compat, classificationLoss: crossEntropy);
         var sampleCount = sample.SampleCount().clamp_min(1);
         var losses = new Dictionary<string, Tensor>
         {
@@ -125,7 +125,7 @@ public static class PipelineSteps
     /// <param name="clsScore">[B, A, C] sigmoid logits.</param>
     /// <param name="bboxPred">[B, A, 4] deltas.</param>
     public static Dictionary<string, Tensor> SingleStageLoss(SingleStageInput input, Tensor clsScore, Tensor bboxPred, Assign.Thresholds thresholds,
-        FocalSettings focalLoss, BoxLoss boxLoss, ReweightSettings? isrP, ReweightSettings? carl, double[]? means, double[]? stds, Compat compat)
+        FocalSettings focalLoss, BoxLoss boxLoss, ReweightSettings? isrP, ReweightSettings? carl, BoxCoder coder, Compat compat)
     {
         using var scope = NewDisposeScope();
         long classes = input.NumClasses;
@@ -134,7 +134,7 @@ public static class PipelineSteps
         var counted = assigned.GtInds >= 0; // positives and negatives; ignored anchors and padding weigh 0
         var labels = where(positive, assigned.Labels, full_like(assigned.Labels, classes)).flatten();
         var matchedGt = input.GtBoxes.to(input.Anchors.dtype).gather(1, (assigned.GtInds - 1).clamp_min(0).unsqueeze(-1).expand(-1, -1, 4));
-        var targets = where(positive.unsqueeze(-1), Boxes.EncodeDeltaXywh(input.Anchors, matchedGt, means, stds), zeros_like(input.Anchors)).view(-1, 4);
+        var targets = where(positive.unsqueeze(-1), coder.Encode(input.Anchors, matchedGt), zeros_like(input.Anchors)).view(-1, 4);
         var gtIds = Reweight.BatchGtIds(where(positive, assigned.GtInds, zeros_like(assigned.GtInds)), input.GtMask.sum(1, type: ScalarType.Int64), compat).flatten();
         var cls = clsScore.reshape(-1, classes);
         var pred = bboxPred.reshape(-1, 4);
@@ -142,7 +142,7 @@ public static class PipelineSteps
         // One focal loss over [B*A, C] serves the loss and ISR-P's normaliser (the reference's ISR-P calls the head's own loss_cls).
         var focal = Loss.SigmoidFocal(cls, labels, focalLoss.Gamma, focalLoss.Alpha).sum(-1);
         if (isrP is not null)
-            labelWeights = Reweight.IsrP(cls, pred, input.Anchors.reshape(-1, 4), labels, labelWeights, targets, gtIds, classes, isrP, means, stds, compat,
+            labelWeights = Reweight.IsrP(cls, pred, input.Anchors.reshape(-1, 4), labels, labelWeights, targets, gtIds, classes, isrP, coder, compat,
                 sigmoid: true, classificationLoss: focal);
         var positives = positive.sum(type: cls.dtype).clamp_min(1);
         var losses = new Dictionary<string, Tensor>

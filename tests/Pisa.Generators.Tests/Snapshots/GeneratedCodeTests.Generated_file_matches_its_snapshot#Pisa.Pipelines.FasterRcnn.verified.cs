@@ -11,11 +11,11 @@ namespace Pisa.Pipelines
         public const string Recipe = "faster-rcnn";
         public const string? Variant = null;
         private const global::Pisa.Kernels.Compat Mode = global::Pisa.Kernels.Compat.Mmdet;
-        private static readonly double[] Means = [0.0, 0.0, 0.0, 0.0];
-        private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];
+        private static readonly global::Pisa.Kernels.BoxCoder Coder = global::Pisa.Kernels.BoxCoder.Rcnn;
 
         string global::Pisa.Kernels.Pipeline.IRecipePipeline.RecipeName => Recipe;
         string? global::Pisa.Kernels.Pipeline.IRecipePipeline.VariantName => Variant;
+        global::Pisa.Kernels.BoxCoder global::Pisa.Kernels.Pipeline.IRecipePipeline.Coder => Coder;
 
         /// <inheritdoc />
         public global::Pisa.Kernels.Pipeline.TwoStageSample Sample(global::Pisa.Kernels.Pipeline.TwoStageSampleInput input, global::Pisa.Kernels.Pipeline.IDetectorHeadProbe head, global::TorchSharp.torch.Generator generator)
@@ -34,7 +34,7 @@ namespace Pisa.Pipelines
             var negatives = global::Pisa.Kernels.Sample.RandomNegatives(gtInds, negativeBudget, generator);
 
             // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 13]
-            var sample = global::Pisa.Kernels.Pipeline.PipelineSteps.PackSamples(input, candidates, positives, negatives, 512, Means, Stds, Mode);
+            var sample = global::Pisa.Kernels.Pipeline.PipelineSteps.PackSamples(input, candidates, positives, negatives, 512, Coder, Mode);
             return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);
         }
 
@@ -44,7 +44,7 @@ namespace Pisa.Pipelines
             // Classification: cross entropy, divided by the count of weighted samples. [loss.cls: faster-rcnn.yaml line 20]
             // Box regression: L1 on positives. [loss.box: faster-rcnn.yaml line 21]
             var losses = global::Pisa.Kernels.Pipeline.PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred,
-                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.L1, LossWeight: 1.0), isrP: null, carl: null, Means, Stds, Mode);
+                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.L1, LossWeight: 1.0), isrP: null, carl: null, Coder, Mode);
             return losses;
         }
     }

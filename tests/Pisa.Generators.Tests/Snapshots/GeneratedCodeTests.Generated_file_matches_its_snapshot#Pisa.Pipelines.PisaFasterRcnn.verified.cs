@@ -11,11 +11,11 @@ namespace Pisa.Pipelines
         public const string Recipe = "pisa-faster-rcnn";
         public const string? Variant = null;
         private const global::Pisa.Kernels.Compat Mode = global::Pisa.Kernels.Compat.Mmdet;
-        private static readonly double[] Means = [0.0, 0.0, 0.0, 0.0];
-        private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];
+        private static readonly global::Pisa.Kernels.BoxCoder Coder = global::Pisa.Kernels.BoxCoder.Rcnn;
 
         string global::Pisa.Kernels.Pipeline.IRecipePipeline.RecipeName => Recipe;
         string? global::Pisa.Kernels.Pipeline.IRecipePipeline.VariantName => Variant;
+        global::Pisa.Kernels.BoxCoder global::Pisa.Kernels.Pipeline.IRecipePipeline.Coder => Coder;
 
         /// <inheritdoc />
         public global::Pisa.Kernels.Pipeline.TwoStageSample Sample(global::Pisa.Kernels.Pipeline.TwoStageSampleInput input, global::Pisa.Kernels.Pipeline.IDetectorHeadProbe head, global::TorchSharp.torch.Generator generator)
@@ -35,10 +35,10 @@ namespace Pisa.Pipelines
             var negativeBudget = global::Pisa.Kernels.Sample.NegativeBudget(512, global::Pisa.Kernels.Ranks.Count(positives));
             // Negatives: Score-HLR (PISA) — valid above score 0.05, grouped by nms_match at IoU 0.5, ranked by hierarchical local rank; ISR-N weights (k 0.5, bias 0.0). [sample.negatives: pisa-faster-rcnn.yaml line 10]
             var negatives = global::Pisa.Kernels.Sample.ScoreHlrNegatives(gtInds == 0, probeScore, probeDeltas, candidates.Boxes, negativeBudget,
-                new global::Pisa.Kernels.ScoreHlrSettings(K: 0.5, Bias: 0.0, ScoreThr: 0.05, IouThr: 0.5), Means, Stds, Mode, generator);
+                new global::Pisa.Kernels.ScoreHlrSettings(K: 0.5, Bias: 0.0, ScoreThr: 0.05, IouThr: 0.5), Coder, Mode, generator);
 
             // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 13]
-            var sample = global::Pisa.Kernels.Pipeline.PipelineSteps.PackSamples(input, candidates, positives, negatives.Selected, 512, Means, Stds, Mode, negatives.Order, negatives.Weights, negatives.HasWeights);
+            var sample = global::Pisa.Kernels.Pipeline.PipelineSteps.PackSamples(input, candidates, positives, negatives.Selected, 512, Coder, Mode, negatives.Order, negatives.Weights, negatives.HasWeights);
             return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);
         }
 
@@ -49,7 +49,7 @@ namespace Pisa.Pipelines
             // Box regression: smooth L1 (beta 1.0) on positives. [loss.box: pisa-faster-rcnn.yaml line 16]
             // CARL: each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k 1.0, bias 0.2; added to the box loss. [loss.carl: pisa-faster-rcnn.yaml line 17]
             var losses = global::Pisa.Kernels.Pipeline.PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred,
-                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.SmoothL1, Beta: 1.0, LossWeight: 1.0), isrP: new global::Pisa.Kernels.ReweightSettings(2.0, 0.0), carl: new global::Pisa.Kernels.ReweightSettings(1.0, 0.2), Means, Stds, Mode);
+                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.SmoothL1, Beta: 1.0, LossWeight: 1.0), isrP: new global::Pisa.Kernels.ReweightSettings(2.0, 0.0), carl: new global::Pisa.Kernels.ReweightSettings(1.0, 0.2), Coder, Mode);
             return losses;
         }
     }

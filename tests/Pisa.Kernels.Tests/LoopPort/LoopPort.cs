@@ -159,7 +159,7 @@ public static class LoopPort
     /// <summary>Score-HLR negatives with ISR-N weights for one image, a loop over nms_match groups as in the reference.</summary>
     /// <returns>the chosen candidate indices in HLR order and their weights.</returns>
     public static (long[] Selected, float[] Weights) ScoreHlrNegatives(Tensor clsScore, Tensor bboxPred, Tensor rois, long budget, ScoreHlrSettings s,
-        double[]? means, double[]? stds, Random random)
+        BoxCoder coder, Random random)
     {
         long m = clsScore.shape[0], classes = clsScore.shape[1] - 1;
         if (m == 0) return ([], []);
@@ -173,8 +173,8 @@ public static class LoopPort
         if (valid.Length == 0)
             return (RandomChoice(Enumerable.Range(0, (int)m).Select(i => (long)i).ToList(), expected, random), Enumerable.Repeat(1f, (int)expected).ToArray());
         var validIndex = tensor(valid);
-        var decoded = Host<float>(Boxes.DecodeDeltaXywh(rois.index_select(0, validIndex),
-            Boxes.DeltasOfClass(bboxPred.index_select(0, validIndex), argmaxT.index_select(0, validIndex)), means, stds));
+        var decoded = Host<float>(coder.Decode(rois.index_select(0, validIndex),
+            Boxes.DeltasOfClass(bboxPred.index_select(0, validIndex), argmaxT.index_select(0, validIndex))));
         var boxes = Enumerable.Range(0, valid.Length).Select(i => decoded.AsSpan(i * 4, 4).ToArray()).ToArray();
         var scores = valid.Select(i => maxScore[i]).ToArray();
         var importance = new float[valid.Length];
@@ -273,7 +273,7 @@ public static class LoopPort
     /// </summary>
     /// <returns>the new label weights.</returns>
     public static float[] IsrP(Tensor clsScore, Tensor bboxPred, Tensor rois, long[] labels, float[] labelWeights, Tensor bboxTargets,
-        long[] gtIds, long numClasses, ReweightSettings s, double[]? means, double[]? stds, bool sigmoid = false, Compat compat = Compat.Mmdet)
+        long[] gtIds, long numClasses, ReweightSettings s, BoxCoder coder, bool sigmoid = false, Compat compat = Compat.Mmdet)
     {
         var positives = Enumerable.Range(0, labels.Length).Where(i => labels[i] >= 0 && labels[i] < numClasses).ToArray();
         var result = (float[])labelWeights.Clone();
@@ -281,8 +281,8 @@ public static class LoopPort
         var index = tensor(positives.Select(i => (long)i).ToArray());
         var posLabels = tensor(positives.Select(i => labels[i]).ToArray());
         var posRois = rois.index_select(0, index);
-        var predicted = Boxes.DecodeDeltaXywh(posRois, Boxes.DeltasOfClass(bboxPred.index_select(0, index), posLabels), means, stds);
-        var target = Boxes.DecodeDeltaXywh(posRois, bboxTargets.index_select(0, index), means, stds);
+        var predicted = coder.Decode(posRois, Boxes.DeltasOfClass(bboxPred.index_select(0, index), posLabels));
+        var target = coder.Decode(posRois, bboxTargets.index_select(0, index));
         var ious = Host<float>(Boxes.AlignedOverlaps(predicted, target));
         var ranks = IoUHlrRanks(ious, positives.Select(i => gtIds[i]).ToArray(), positives.Select(i => labels[i]).ToArray(), compat);
         long m = positives.Select(i => labels[i]).GroupBy(l => l).Max(g => g.LongCount());
