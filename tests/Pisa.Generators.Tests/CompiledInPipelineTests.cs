@@ -1,5 +1,6 @@
 using Pisa.Kernels;
 using Pisa.Kernels.Pipeline;
+using Pisa.Kernels.Reference;
 using Pisa.Pipelines;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,7 +1,7 @@
 using Pisa.Kernels.Pipeline;
-using Pisa.Kernels.Tests.LoopPort;
 using static TorchSharp.torch;
-using Port = Pisa.Kernels.Tests.LoopPort.LoopPort;
+using Pisa.Kernels.Reference;
+using Port = Pisa.Kernels.Reference.LoopPort;
 
 namespace Pisa.Kernels.Tests;
 

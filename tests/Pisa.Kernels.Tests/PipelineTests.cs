@@ -1,4 +1,5 @@
 using Pisa.Kernels.Pipeline;
+using Pisa.Kernels.Reference;
 using static TorchSharp.torch;
 
 namespace Pisa.Kernels.Tests;

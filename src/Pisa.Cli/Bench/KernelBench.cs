@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Pisa.Kernels;
 using Pisa.Kernels.Pipeline;
 using static TorchSharp.torch;
-using Port = Pisa.Kernels.Tests.LoopPort.LoopPort;
+using Port = Pisa.Kernels.Reference.LoopPort;
 
 namespace Pisa.Cli.Bench;
 

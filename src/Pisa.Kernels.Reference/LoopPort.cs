@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Pisa.Kernels.Tests.LoopPort;
+namespace Pisa.Kernels.Reference;
 
 /// <summary>
 /// A loop-faithful port of the reference algorithms, written straight from ALGORITHMS.md with the reference's shape:

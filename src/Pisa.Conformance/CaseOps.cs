@@ -1,8 +1,9 @@
 using System.Text.Json;
+using Pisa.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Pisa.Kernels.Conformance;
+namespace Pisa.Conformance;
 
 /// <summary>What an op produced for one named output.</summary>
 public abstract record Produced;

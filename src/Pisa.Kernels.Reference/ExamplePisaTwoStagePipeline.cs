@@ -1,7 +1,8 @@
+using Pisa.Kernels.Pipeline;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Pisa.Kernels.Pipeline;
+namespace Pisa.Kernels.Reference;
 
 /// <summary>
 /// The hand-written pattern the recipe generator follows: PISA Faster R-CNN (compat mmdet). Assignment 0.5/0.5/0.5 with gts
