@@ -154,16 +154,18 @@ public sealed partial class RecipeGenerator
                     var isr = sample.Negatives.IsrN!;
                     var hlr = recipe.Rank.ScoreHlr!;
                     Comment(w, spec, "sample.negatives", $"Negatives: Score-HLR (PISA) — valid above score {Number(hlr.ScoreThr)}, grouped by nms_match at IoU {Number(hlr.IouThr)}, " +
-                        $"ranked by hierarchical local rank; ISR-N weights (k {Number(isr.K)}, bias {Number(isr.Bias)}).");
+                        "ranked by hierarchical local rank.");
                     w.WriteLine($"var negatives = {Kernels}.Sample.ScoreHlrNegatives(gtInds == 0, probeScore, probeDeltas, candidates.Boxes, negativeBudget,");
-                    w.WriteLine($"    new {Kernels}.ScoreHlrSettings(K: {Number(isr.K)}, Bias: {Number(isr.Bias)}, ScoreThr: {Number(hlr.ScoreThr)}, IouThr: {Number(hlr.IouThr)}), Coder, Mode, generator);");
+                    w.WriteLine($"    new {Kernels}.ScoreHlrSettings(ScoreThr: {Number(hlr.ScoreThr)}, IoUThr: {Number(hlr.IouThr)}), Coder, Mode, generator);");
+                    Comment(w, spec, "sample.negatives", $"ISR-N (PISA): the chosen negatives weighted by their Score-HLR rank (k {Number(isr.K)}, bias {Number(isr.Bias)}), total kept.");
+                    w.WriteLine($"var negativeWeights = {Kernels}.Reweight.IsrN(negatives, new {Kernels}.ReweightSettings({Number(isr.K)}, {Number(isr.Bias)}));");
                     pack = "negatives.Selected";
                     break;
             }
 
             w.WriteLine();
             Comment(w, spec, "sample.num", $"Targets: {sample.Num} slots per image, positives first, then negatives; encoded box deltas for positives.");
-            string extra = sample.Negatives.Type == NegativeSamplerKind.ScoreHlr ? ", negatives.Order, negatives.Weights, negatives.HasWeights" : "";
+            string extra = sample.Negatives.Type == NegativeSamplerKind.ScoreHlr ? ", negatives.Order, negativeWeights, negatives.HasNegatives" : "";
             w.WriteLine($"var sample = {Steps}.PackSamples(input, candidates, positives, {pack}, {sample.Num}, Coder, Mode{extra});");
             w.WriteLine("return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);");
             w.CloseBlock();

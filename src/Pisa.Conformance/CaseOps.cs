@@ -254,15 +254,16 @@ public static class CaseOps
     {
         var clsScore = c.Input("cls_score", -1, -1);
         long m = clsScore.shape[0];
-        var settings = new ScoreHlrSettings(c.Double("k", 0.5), c.Double("bias", 0.0), c.Double("score_thr", 0.05), c.Double("iou_thr", 0.5));
+        var settings = new ScoreHlrSettings(c.Double("score_thr", 0.05), c.Double("iou_thr", 0.5));
         var sample = Sample.ScoreHlrNegatives(ones(1, m, ScalarType.Bool), clsScore.unsqueeze(0), c.Input("bbox_pred", m, -1).unsqueeze(0),
             Rois(c.Input("rois")).unsqueeze(0), full(1, c.Long("num_expected"), int64), settings, Coder(c), c.Compat, c.Generator);
+        var weights = Reweight.IsrN(sample, new ReweightSettings(c.Double("k", 0.5), c.Double("bias", 0.0)));
         var chosen = sample.Selected[0].nonzero().squeeze(-1);
         var inOrder = chosen.index_select(0, sample.Order[0].index_select(0, chosen).argsort());
         return new()
         {
             ["selected"] = new ProducedTensor(inOrder),
-            ["neg_label_weights"] = new ProducedTensor(sample.Weights[0].index_select(0, inOrder)),
+            ["neg_label_weights"] = new ProducedTensor(weights[0].index_select(0, inOrder)),
         };
     }
 

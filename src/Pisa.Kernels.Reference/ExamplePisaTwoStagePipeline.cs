@@ -25,14 +25,16 @@ public sealed class ExamplePisaTwoStagePipeline : ISamplePipeline
         var candidates = PipelineSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
         // Positives: uniform random, at most int(512 * 0.25) = 128 per image.
         var positives = Kernels.Sample.RandomPositives(candidates.Assigned.GtInds, 128, generator);
-        // Negatives: Score-HLR with ISR-N weights, the box head probed on every candidate without gradient.
+        // Negatives: Score-HLR, the box head probed on every candidate without gradient.
         var negativeBudget = Kernels.Sample.NegativeBudget(SamplesPerImage, Ranks.Count(positives));
         var (clsScore, bboxPred) = PipelineSteps.ProbeAll(head, candidates);
         var negatives = Kernels.Sample.ScoreHlrNegatives(candidates.Assigned.GtInds == 0, clsScore, bboxPred, candidates.Boxes, negativeBudget,
-            new ScoreHlrSettings(K: 0.5, Bias: 0, ScoreThr: 0.05, IouThr: 0.5), Coder, Mode, generator);
+            new ScoreHlrSettings(ScoreThr: 0.05, IoUThr: 0.5), Coder, Mode, generator);
+        // ISR-N (k 0.5, bias 0) on the chosen negatives.
+        var negativeWeights = Reweight.IsrN(negatives, new ReweightSettings(0.5, 0));
         // Targets: pack 512 slots per image, positives first, negatives in HLR order with their ISR-N weights.
         var sample = PipelineSteps.PackSamples(input, candidates, positives, negatives.Selected, SamplesPerImage, Coder, Mode,
-            negatives.Order, negatives.Weights, negatives.HasWeights);
+            negatives.Order, negativeWeights, negatives.HasNegatives);
         return KeepForCaller(sample);
     }
 

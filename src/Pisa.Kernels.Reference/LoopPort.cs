@@ -159,7 +159,7 @@ public static class LoopPort
     /// <summary>Score-HLR negatives with ISR-N weights for one image, a loop over nms_match groups as in the reference.</summary>
     /// <returns>the chosen candidate indices in HLR order and their weights.</returns>
     public static (long[] Selected, float[] Weights) ScoreHlrNegatives(Tensor clsScore, Tensor bboxPred, Tensor rois, long budget, ScoreHlrSettings s,
-        BoxCoder coder, Random random)
+        ReweightSettings isrN, BoxCoder coder, Random random)
     {
         long m = clsScore.shape[0], classes = clsScore.shape[1] - 1;
         if (m == 0) return ([], []);
@@ -178,7 +178,7 @@ public static class LoopPort
         var boxes = Enumerable.Range(0, valid.Length).Select(i => decoded.AsSpan(i * 4, 4).ToArray()).ToArray();
         var scores = valid.Select(i => maxScore[i]).ToArray();
         var importance = new float[valid.Length];
-        foreach (var group in NmsMatch(boxes, scores, s.IouThr)) // one group at a time, as the reference
+        foreach (var group in NmsMatch(boxes, scores, s.IoUThr)) // one group at a time, as the reference
             for (int j = 0; j < group.Length; j++)
                 importance[group[j]] = (float)(valid.Length - j) + scores[group[j]];
         var byImportance = Enumerable.Range(0, valid.Length).OrderByDescending(i => importance[i]).ThenBy(i => i).ToArray();
@@ -187,7 +187,7 @@ public static class LoopPort
         float upper = Math.Max(expected, valid.Length);
         var weights = new float[expected];
         for (int r = 0; r < expected; r++) weights[r] = (upper - Math.Min(r, numHlr - 1)) / upper;
-        for (int r = 0; r < expected; r++) weights[r] = (float)Math.Pow(s.Bias + (1 - s.Bias) * weights[r], s.K);
+        for (int r = 0; r < expected; r++) weights[r] = (float)Math.Pow(isrN.Bias + (1 - isrN.Bias) * weights[r], isrN.K);
         float sumLoss = 0, sumWeighted = 0;
         for (int r = 0; r < expected; r++) { sumLoss += loss[selected[r]]; sumWeighted += loss[selected[r]] * weights[r]; }
         for (int r = 0; r < expected; r++) weights[r] *= sumLoss / sumWeighted;

@@ -9,15 +9,19 @@ namespace Pisa.Kernels;
 /// <param name="NumBins">IoU intervals of the balanced set (1 = plain random).</param>
 public sealed record IoUBalancedSettings(double FloorThr = -1, double FloorFraction = 0, int NumBins = 3);
 
-/// <summary>Score-HLR negative sampling and ISR-N settings (PISA).</summary>
-public sealed record ScoreHlrSettings(double K = 0.5, double Bias = 0, double ScoreThr = 0.05, double IouThr = 0.5);
+/// <summary>Score-HLR negative sampling settings (PISA); its ISR-N weights are <see cref="Reweight.IsrN"/>'s.</summary>
+/// <param name="ScoreThr">a negative is valid when its best foreground score exceeds this.</param>
+/// <param name="IoUThr">valid negatives group by <c>nms_match</c> at IoU &gt;= this.</param>
+public sealed record ScoreHlrSettings(double ScoreThr = 0.05, double IoUThr = 0.5);
 
-/// <summary>What Score-HLR sampling chose in each image.</summary>
+/// <summary>What Score-HLR sampling chose in each image, and what ISR-N (<see cref="Reweight.IsrN"/>) weighs them by.</summary>
 /// <param name="Selected">[B, N] bool: the chosen negatives.</param>
-/// <param name="Order">[B, N] int64: the chosen ones' order (HLR picks by importance, then random fills); N or more elsewhere.</param>
-/// <param name="Weights">[B, N] float: the ISR-N label weights of the chosen negatives, 1 elsewhere.</param>
-/// <param name="HasWeights">[B] bool: whether the image produced weights at all (it had negatives).</param>
-public sealed record ScoreHlrSample(Tensor Selected, Tensor Order, Tensor Weights, Tensor HasWeights);
+/// <param name="Order">[B, N] int64: the chosen ones' order (HLR picks by importance rank, then random fills); N or more elsewhere.</param>
+/// <param name="ValidCount">[B] int64: valid negatives (score above the threshold) per image.</param>
+/// <param name="Expected">[B] int64: negatives chosen per image, <c>min(negatives, budget)</c>.</param>
+/// <param name="BackgroundLoss">[B, N] float32: every candidate's background cross entropy (from the same pass as the scores).</param>
+/// <param name="HasNegatives">[B] bool: whether the image had negatives (the reference makes ISR-N weights only then; quirk Q4).</param>
+public sealed record ScoreHlrSample(Tensor Selected, Tensor Order, Tensor ValidCount, Tensor Expected, Tensor BackgroundLoss, Tensor HasNegatives);
 
 /// <summary>
 /// The samplers (ALGORITHMS.md, "Sampling"), for a padded batch: candidates are <c>[B, N]</c> slots, assignment
@@ -187,11 +191,10 @@ public static class Sample
     }
 
     /// <summary>
-    /// Score-HLR negatives with ISR-N weights (PISA), given the box head's outputs on every candidate (computed without
-    /// gradient). Valid = negative with max foreground softmax &gt; score_thr; valid ones are decoded with their best class's
-    /// deltas, grouped by <see cref="Nms.Match"/> and ranked by <see cref="Rank.ScoreHlr"/>. The <c>min(valid, budget')</c>
-    /// most important are taken, the rest drawn at random from the invalid ones; weights <c>(U - rank)/U</c> (random picks get
-    /// the smallest), raised to k after the bias, then rescaled to keep the chosen negatives' background cross-entropy sum.
+    /// Score-HLR negatives (PISA), given the box head's outputs on every candidate (computed without gradient). Valid =
+    /// negative with max foreground softmax &gt; score_thr; valid ones are decoded with their best class's deltas, grouped by
+    /// <see cref="Nms.Match"/> and ranked by <see cref="Rank.ScoreHlr"/>. The <c>min(valid, budget')</c> most important are
+    /// taken, the rest drawn at random from the invalid ones. Their ISR-N weights are <see cref="Reweight.IsrN"/>.
     /// </summary>
     /// <param name="negatives">[B, N] bool candidates to choose from.</param>
     /// <param name="clsScore">[B, N, C+1] logits.</param>
@@ -210,7 +213,7 @@ public static class Sample
         var maxScore = maxLogProbability.exp();
         var valid = negatives & (maxScore > settings.ScoreThr);
         var boxes = coder.Decode(rois, Boxes.DeltasOfClass(bboxPred, bestClass));
-        var groups = Nms.Match(boxes, maxScore, valid, settings.IouThr);
+        var groups = Nms.Match(boxes, maxScore, valid, settings.IoUThr);
         var hlrRank = Rank.ScoreHlr(groups, maxScore, valid, compat);
 
         var numValid = Ranks.Count(valid);
@@ -224,26 +227,9 @@ public static class Sample
         var randomPick = invalidNegatives & (randomRank < (expected - numHlr).unsqueeze(-1));
         var selected = hlrPick | randomPick;
         var order = where(hlrPick, hlrRank, where(randomPick, randomRank + numHlrColumn, n));
-
-        var upperBound = maximum(expected, numValid).to(float32).unsqueeze(-1);
-        var smallestHlrWeight = (upperBound - (numHlrColumn - 1).to(float32)) / upperBound;
-        var weight = where(hlrPick, (upperBound - hlrRank.to(float32)) / upperBound, smallestHlrWeight);
-        weight = Reweight.BiasedPower(weight, settings.Bias, settings.K);
         var backgroundLoss = (-logProbabilities[TensorIndex.Ellipsis, classes]).to(float32);
-        var chosenLoss = where(selected, backgroundLoss, 0f);
-        var ratio = SafeRatio(chosenLoss.sum(-1), (chosenLoss * weight).sum(-1));
-        weight = weight * ratio.unsqueeze(-1);
-        // Without a valid negative the reference keeps weight 1 and a plain random choice.
-        weight = where(selected & (numValid > 0).unsqueeze(-1), weight, 1f);
-        var hasWeights = numNegatives > 0;
-        return new ScoreHlrSample(selected.MoveToOuterDisposeScope(), order.MoveToOuterDisposeScope(),
-            weight.MoveToOuterDisposeScope(), hasWeights.MoveToOuterDisposeScope());
-    }
-
-    /// <summary><c>num / den</c>, or 1 where the denominator is 0 (nothing to rescale), never NaN.</summary>
-    internal static Tensor SafeRatio(Tensor num, Tensor den)
-    {
-        var nonZero = den != 0;
-        return where(nonZero, num / where(nonZero, den, 1f), 1f);
+        var hasNegatives = numNegatives > 0;
+        return new ScoreHlrSample(selected.MoveToOuterDisposeScope(), order.MoveToOuterDisposeScope(), numValid.MoveToOuterDisposeScope(),
+            expected.MoveToOuterDisposeScope(), backgroundLoss.MoveToOuterDisposeScope(), hasNegatives.MoveToOuterDisposeScope());
     }
 }

@@ -287,16 +287,17 @@ public class DifferentialTests
         var settings = new ScoreHlrSettings();
         const long budget = 25; // far fewer than the valid negatives: no random fill, so the result is deterministic
         var fused = Sample.ScoreHlrNegatives(negatives, logits, deltas, candidates, full(b, budget), settings, BoxCoder.Rcnn, Compat.Mmdet, new Generator(1));
+        var fusedWeightsAll = Reweight.IsrN(fused, ReweightSettings.IsrNDefault);
         for (int i = 0; i < b; i++)
         {
             var negIndex = negatives[i].nonzero().squeeze(-1);
             var (selected, weights) = Port.ScoreHlrNegatives(logits[i].index_select(0, negIndex), deltas[i].index_select(0, negIndex),
-                candidates[i].index_select(0, negIndex), budget, settings, BoxCoder.Rcnn, new Random(1));
+                candidates[i].index_select(0, negIndex), budget, settings, ReweightSettings.IsrNDefault, BoxCoder.Rcnn, new Random(1));
             Assert.Equal(budget, selected.Length);
             var chosen = fused.Selected[i].nonzero().squeeze(-1);
             var inOrder = chosen.index_select(0, fused.Order[i].index_select(0, chosen).argsort());
             Assert.Equal(selected.Select(k => negIndex[k].item<long>()), inOrder.data<long>().ToArray());
-            var fusedWeights = fused.Weights[i].index_select(0, inOrder).data<float>().ToArray();
+            var fusedWeights = fusedWeightsAll[i].index_select(0, inOrder).data<float>().ToArray();
             for (int k = 0; k < weights.Length; k++) Assert.Equal(weights[k], fusedWeights[k], 1e-4f);
         }
     }

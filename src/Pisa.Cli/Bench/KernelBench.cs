@@ -118,11 +118,12 @@ public static class KernelBench
             firstCall: false, Compat.Mmdet, generator);
         var t2 = clock.Ms;
 
-        var hlr = Sample.ScoreHlrNegatives(gtInds == 0, w.ClsScore, w.BboxPred, candidates.Boxes, negativeBudget, new ScoreHlrSettings(0.5, 0, 0.05, 0.5),
+        var hlr = Sample.ScoreHlrNegatives(gtInds == 0, w.ClsScore, w.BboxPred, candidates.Boxes, negativeBudget, new ScoreHlrSettings(0.05, 0.5),
             Coder, Compat.Mmdet, generator);
+        var hlrWeights = Reweight.IsrN(hlr, new ReweightSettings(0.5, 0));
         var t3 = clock.Ms;
 
-        var sample = PipelineSteps.PackSamples(input, candidates, positives, hlr.Selected, SamplesPerImage, Coder, Compat.Mmdet, hlr.Order, hlr.Weights, hlr.HasWeights);
+        var sample = PipelineSteps.PackSamples(input, candidates, positives, hlr.Selected, SamplesPerImage, Coder, Compat.Mmdet, hlr.Order, hlrWeights, hlr.HasNegatives);
         // Stand-in for the box head on the sampled RoIs: look up the workload's outputs (data preparation, not timed).
         var beforeLookup = clock.Ms;
         var rows = (sample.CandidateIndex.view(b, SamplesPerImage) + arange(b).unsqueeze(-1) * w.ClsScore.shape[1]).flatten();
@@ -160,7 +161,7 @@ public static class KernelBench
             var negatives = Enumerable.Range(0, gtInds.Length).Where(k => gtInds[k] == 0).Select(k => (long)k).ToArray();
             var negIndex = tensor(negatives);
             var (selected, weights) = Port.ScoreHlrNegatives(w.ClsScore[i].index_select(0, negIndex), w.BboxPred[i].index_select(0, negIndex),
-                candidates.index_select(0, negIndex), SamplesPerImage - positives.Length, new ScoreHlrSettings(0.5, 0, 0.05, 0.5), Coder, random);
+                candidates.index_select(0, negIndex), SamplesPerImage - positives.Length, new ScoreHlrSettings(0.05, 0.5), new ReweightSettings(0.5, 0), Coder, random);
             double t3 = clock.Ms;
             (assign, libra, scoreHlr) = (assign + t1 - t0, libra + t2 - t1, scoreHlr + t3 - t2);
             rows.AddRange(positives.Select(p => (i, p, labels[p], gtInds[p] - 1, gtInds[p] - 1 + offset, 1f)));
