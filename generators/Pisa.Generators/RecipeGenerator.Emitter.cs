@@ -14,7 +14,8 @@ public sealed partial class RecipeGenerator
     internal static class Emitter
     {
         private const string Kernels = "global::Pisa.Kernels";
-        private const string Steps = "global::Pisa.Kernels.Pipeline.PipelineSteps";
+        private const string Targets = "global::Pisa.Kernels.Pipeline.TargetSteps";
+        private const string Losses = "global::Pisa.Kernels.Pipeline.LossSteps";
         private const string Torch = "global::TorchSharp.torch";
 
         public readonly record struct Emitted(string? Source, IReadOnlyList<DiagnosticInfo> Diagnostics);
@@ -97,14 +98,14 @@ public sealed partial class RecipeGenerator
             Comment(w, spec, "assign", $"Max-IoU assignment: positive at IoU >= {Number(a.PosIou)}, negative below {Number(a.NegIou)}, " +
                 (a.MatchLowQuality ? $"low-quality matches from {Number(a.MinPosIou)}" : "no low-quality matching") +
                 (sample.AddGtAsProposals ? "; gts prepended to the proposals." : "."));
-            w.WriteLine($"var candidates = {Steps}.AssignCandidates(input, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), addGtAsProposals: {Bool(sample.AddGtAsProposals)});");
+            w.WriteLine($"var candidates = {Targets}.AssignCandidates(input, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), addGtAsProposals: {Bool(sample.AddGtAsProposals)});");
             w.WriteLine("var gtInds = candidates.Assigned.GtInds;");
             if (probe)
             {
                 w.WriteLine();
                 Comment(w, spec, sample.Negatives.Type == NegativeSamplerKind.ScoreHlr ? "sample.negatives" : "sample.positives",
                     "The box head scores every candidate once, without gradient (shared by the samplers below).");
-                w.WriteLine($"var (probeScore, probeDeltas) = {Steps}.ProbeAll(head, candidates);");
+                w.WriteLine($"var (probeScore, probeDeltas) = {Targets}.ProbeAll(head, candidates);");
             }
             if (sample.Positives == PositiveSamplerKind.Ohem || sample.Negatives.Type == NegativeSamplerKind.Ohem)
                 w.WriteLine($"var candidateLoss = global::Pisa.Kernels.Pipeline.PipelineSupport.CandidateClassificationLoss(candidates, probeScore);");
@@ -128,7 +129,7 @@ public sealed partial class RecipeGenerator
 
             w.WriteLine();
             string cap = sample.NegPosUb >= 0 ? $", negPosUb: {Number((double)sample.NegPosUb)}" : "";
-            w.WriteLine($"var negativeBudget = {Kernels}.Sample.NegativeBudget({sample.Num}, {Kernels}.Ranks.Count(positives){cap});");
+            w.WriteLine($"var negativeBudget = {Kernels}.Sample.NegativeBudget({sample.Num}, {Kernels}.RankOps.Count(positives){cap});");
             string pack;
             switch (sample.Negatives.Type)
             {
@@ -166,7 +167,7 @@ public sealed partial class RecipeGenerator
             w.WriteLine();
             Comment(w, spec, "sample.num", $"Targets: {sample.Num} slots per image, positives first, then negatives; encoded box deltas for positives.");
             string extra = sample.Negatives.Type == NegativeSamplerKind.ScoreHlr ? ", negatives.Order, negativeWeights, negatives.HasNegatives" : "";
-            w.WriteLine($"var sample = {Steps}.PackSamples(input, candidates, positives, {pack}, {sample.Num}, Coder, Mode{extra});");
+            w.WriteLine($"var sample = {Targets}.PackSamples(input, candidates, positives, {pack}, {sample.Num}, Coder, Mode{extra});");
             w.WriteLine("return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);");
             w.CloseBlock();
         }
@@ -175,7 +176,7 @@ public sealed partial class RecipeGenerator
         {
             w.WriteLine("/// <inheritdoc />");
             w.OpenBlock("public global::System.Collections.Generic.IReadOnlyDictionary<string, global::TorchSharp.torch.Tensor> Loss(global::Pisa.Kernels.Pipeline.TwoStageSample sample, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred)");
-            EmitLossBody(w, spec, $"{Steps}.TwoStageLoss(sample, clsScore, bboxPred, ");
+            EmitLossBody(w, spec, $"{Losses}.TwoStageLoss(sample, clsScore, bboxPred, ");
             w.CloseBlock();
         }
 
@@ -188,7 +189,7 @@ public sealed partial class RecipeGenerator
             Comment(w, spec, "assign", $"Every anchor assigned: positive at IoU >= {Number(a.PosIou)}, negative below {Number(a.NegIou)}" +
                 (a.MatchLowQuality ? $", low-quality matches from {Number(a.MinPosIou)}." : "."));
             var focal = recipe.Loss.Cls.Focal!;
-            EmitLossBody(w, spec, $"{Steps}.SingleStageLoss(input, clsScore, bboxPred, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), " +
+            EmitLossBody(w, spec, $"{Losses}.SingleStageLoss(input, clsScore, bboxPred, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), " +
                 $"new {Kernels}.FocalSettings({Number(focal.Gamma)}, {Number(focal.Alpha)}), ");
             w.CloseBlock();
         }

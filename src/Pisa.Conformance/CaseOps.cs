@@ -179,7 +179,7 @@ public static class CaseOps
         var gtLabels = c.Input("gt_labels", gts.shape[0]);
         var thresholds = new Assign.Thresholds(c.Double("pos_iou_thr"), c.Double("neg_iou_thr"), c.Double("min_pos_iou", 0.0),
             c.Bool("match_low_quality", true), c.Bool("gt_max_assign_all", true));
-        var result = Assign.MaxIou(gts.unsqueeze(0), boxes.unsqueeze(0), gtLabels.unsqueeze(0), ones(1, gts.shape[0], ScalarType.Bool), ones(1, boxes.shape[0], ScalarType.Bool), thresholds);
+        var result = Assign.MaxIoU(gts.unsqueeze(0), boxes.unsqueeze(0), gtLabels.unsqueeze(0), ones(1, gts.shape[0], ScalarType.Bool), ones(1, boxes.shape[0], ScalarType.Bool), thresholds);
         return new()
         {
             ["gt_inds"] = new ProducedTensor(result.GtInds[0]),
@@ -208,7 +208,7 @@ public static class CaseOps
         var labels = c.Input("labels", ious.shape[0]);
         long classes = labels.numel() == 0 ? 1 : labels.max().item<long>() + 1;
         var positive = labels >= 0;
-        return One("rank", Rank.IoUHlr(ious, gtIds, labels, positive, classes, c.Compat).Rank);
+        return One("rank", Hlr.IoU(ious, gtIds, labels, positive, classes, c.Compat).Rank);
     }
 
     private static Dictionary<string, Produced> IsrP(CaseContext c)

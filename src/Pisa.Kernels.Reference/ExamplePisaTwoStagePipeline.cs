@@ -22,18 +22,18 @@ public sealed class ExamplePisaTwoStagePipeline : ISamplePipeline
     {
         using var scope = NewDisposeScope();
         // Assign: max IoU 0.5 / 0.5 / 0.5, no low-quality matching, gts prepended to the proposals.
-        var candidates = PipelineSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
+        var candidates = TargetSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
         // Positives: uniform random, at most int(512 * 0.25) = 128 per image.
         var positives = Kernels.Sample.RandomPositives(candidates.Assigned.GtInds, 128, generator);
         // Negatives: Score-HLR, the box head probed on every candidate without gradient.
-        var negativeBudget = Kernels.Sample.NegativeBudget(SamplesPerImage, Ranks.Count(positives));
-        var (clsScore, bboxPred) = PipelineSteps.ProbeAll(head, candidates);
+        var negativeBudget = Kernels.Sample.NegativeBudget(SamplesPerImage, RankOps.Count(positives));
+        var (clsScore, bboxPred) = TargetSteps.ProbeAll(head, candidates);
         var negatives = Kernels.Sample.ScoreHlrNegatives(candidates.Assigned.GtInds == 0, clsScore, bboxPred, candidates.Boxes, negativeBudget,
             new ScoreHlrSettings(ScoreThr: 0.05, IoUThr: 0.5), Coder, Mode, generator);
         // ISR-N (k 0.5, bias 0) on the chosen negatives.
         var negativeWeights = Reweight.IsrN(negatives, new ReweightSettings(0.5, 0));
         // Targets: pack 512 slots per image, positives first, negatives in HLR order with their ISR-N weights.
-        var sample = PipelineSteps.PackSamples(input, candidates, positives, negatives.Selected, SamplesPerImage, Coder, Mode,
+        var sample = TargetSteps.PackSamples(input, candidates, positives, negatives.Selected, SamplesPerImage, Coder, Mode,
             negatives.Order, negativeWeights, negatives.HasNegatives);
         return KeepForCaller(sample);
     }
@@ -41,7 +41,7 @@ public sealed class ExamplePisaTwoStagePipeline : ISamplePipeline
     /// <inheritdoc />
     public IReadOnlyDictionary<string, Tensor> Loss(TwoStageSample sample, Tensor clsScore, Tensor bboxPred) =>
         // ISR-P (k 2, bias 0) on the positives' label weights, cross entropy, smooth L1 (beta 1), CARL (k 1, bias 0.2) on top.
-        PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred, new BoxLoss(BoxLossKind.SmoothL1, Beta: 1.0), new ReweightSettings(2, 0),
+        LossSteps.TwoStageLoss(sample, clsScore, bboxPred, new BoxLoss(BoxLossKind.SmoothL1, Beta: 1.0), new ReweightSettings(2, 0),
             new ReweightSettings(1, 0.2), Coder, Mode);
 
     /// <summary>Moves the sample's tensors out of this method's dispose scope, to the caller's.</summary>

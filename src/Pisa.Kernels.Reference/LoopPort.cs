@@ -35,14 +35,14 @@ public static class LoopPort
             float best = rows[0][i];
             for (long j = 1; j < g; j++) if (rows[j][i] > best) { best = rows[j][i]; argmax[i] = j; }
             maxOverlaps[i] = best;
-            gtInds[i] = best >= 0 && best < t.NegIou ? 0 : -1;
-            if (best >= t.PosIou) gtInds[i] = argmax[i] + 1;
+            gtInds[i] = best >= 0 && best < t.NegIoU ? 0 : -1;
+            if (best >= t.PosIoU) gtInds[i] = argmax[i] + 1;
         }
         if (t.MatchLowQuality)
             for (long j = 0; j < g; j++)
             {
                 float gtMax = rows[j].Max();
-                if (gtMax < t.MinPosIou) continue;
+                if (gtMax < t.MinPosIoU) continue;
                 for (long i = 0; i < n; i++)
                     if (rows[j][i] == gtMax)
                     {

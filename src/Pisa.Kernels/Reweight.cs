@@ -50,7 +50,7 @@ public static class Reweight
         var deltas = stack([Boxes.DeltasOfClass(bboxPred.detach(), labels), bboxTargets.to(bboxPred.dtype)]);
         var decoded = coder.Decode(rois.unsqueeze(0), deltas);
         var ious = Boxes.AlignedOverlaps(decoded[0], decoded[1]);
-        var (rank, maxPerClass) = Rank.IoUHlr(ious, gtIds, labels, positive, numClasses, compat);
+        var (rank, maxPerClass) = Hlr.IoU(ious, gtIds, labels, positive, numClasses, compat);
 
         var m = maxPerClass.to(float32);
         var weights = labelWeights * ((m - rank.to(float32)) / m.clamp_min(1));

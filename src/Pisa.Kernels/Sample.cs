@@ -63,7 +63,7 @@ public static class Sample
     {
         using var scope = NewDisposeScope();
         var positives = gtInds > 0;
-        return Ranks.PickRandom(positives, full(gtInds.shape[0], budget, int64, gtInds.device), generator).MoveToOuterDisposeScope();
+        return RankOps.PickRandom(positives, full(gtInds.shape[0], budget, int64, gtInds.device), generator).MoveToOuterDisposeScope();
     }
 
     /// <summary>Uniform draw of up to <paramref name="budget"/> negatives per image.</summary>
@@ -73,7 +73,7 @@ public static class Sample
     public static Tensor RandomNegatives(Tensor gtInds, Tensor budget, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        return Ranks.PickRandom(gtInds == 0, budget, generator).MoveToOuterDisposeScope();
+        return RankOps.PickRandom(gtInds == 0, budget, generator).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -87,18 +87,18 @@ public static class Sample
     {
         using var scope = NewDisposeScope();
         var positives = gtInds > 0;
-        var count = Ranks.Count(positives);
+        var count = RankOps.Count(positives);
         var budgetPerImage = full_like(count, budget);
 
-        var rankInGt = Ranks.RandomWithinGroups(where(positives, gtInds, full_like(gtInds, -1L)), generator);
-        var distinctGts = Ranks.Count(positives & (rankInGt == 0)).clamp_min(1);
+        var rankInGt = RankOps.RandomWithinGroups(where(positives, gtInds, full_like(gtInds, -1L)), generator);
+        var distinctGts = RankOps.Count(positives & (rankInGt == 0)).clamp_min(1);
         var perGt = ((double)budget / distinctGts.to(float64)).round().to(int64) + 1;
         var balanced = positives & (rankInGt < perGt.unsqueeze(-1));
-        var balancedCount = Ranks.Count(balanced);
+        var balancedCount = RankOps.Count(balanced);
 
-        var trimmed = Ranks.PickRandom(balanced, budgetPerImage, generator);
+        var trimmed = RankOps.PickRandom(balanced, budgetPerImage, generator);
         var fillFrom = compat == Compat.Mmdet ? positives : positives & ~balanced;
-        var topped = balanced | Ranks.PickRandom(fillFrom, budgetPerImage - balancedCount, generator);
+        var topped = balanced | RankOps.PickRandom(fillFrom, budgetPerImage - balancedCount, generator);
 
         var chosen = where((balancedCount > budget).unsqueeze(-1), trimmed, topped);
         return where((count <= budget).unsqueeze(-1), positives, chosen).MoveToOuterDisposeScope();
@@ -127,23 +127,23 @@ public static class Sample
         var (floorSet, balancedSet) = FloorAndBalancedSets(negatives, iou, settings.FloorThr, b, firstCall, compat);
 
         var balancedBudget = (budget.to(float64) * (1 - settings.FloorFraction)).floor().to(int64);
-        var balancedCount = Ranks.Count(balancedSet);
+        var balancedCount = RankOps.Count(balancedSet);
         Tensor balancedPick;
         if (settings.NumBins >= 2)
         {
             var binned = PickPerIoUBin(balancedSet, iou, candidateMask, balancedBudget, settings, generator);
-            balancedPick = binned | Ranks.PickRandom(balancedSet & ~binned, balancedBudget - Ranks.Count(binned), generator);
+            balancedPick = binned | RankOps.PickRandom(balancedSet & ~binned, balancedBudget - RankOps.Count(binned), generator);
         }
         else
         {
-            balancedPick = Ranks.PickRandom(balancedSet, balancedBudget, generator);
+            balancedPick = RankOps.PickRandom(balancedSet, balancedBudget, generator);
         }
         balancedPick = where((balancedCount > balancedBudget).unsqueeze(-1), balancedPick, balancedSet);
 
-        var floorPick = Ranks.PickRandom(floorSet, budget - Ranks.Count(balancedPick), generator);
+        var floorPick = RankOps.PickRandom(floorSet, budget - RankOps.Count(balancedPick), generator);
         var picked = balancedPick | floorPick;
-        picked |= Ranks.PickRandom(negatives & ~picked, budget - Ranks.Count(picked), generator);
-        return where((Ranks.Count(negatives) <= budget).unsqueeze(-1), negatives, picked).MoveToOuterDisposeScope();
+        picked |= RankOps.PickRandom(negatives & ~picked, budget - RankOps.Count(picked), generator);
+        return where((RankOps.Count(negatives) <= budget).unsqueeze(-1), negatives, picked).MoveToOuterDisposeScope();
     }
 
     /// <summary>The floor and balanced sets of each image, with quirk Q2 deciding how <c>floor_thr = -1</c> behaves.</summary>
@@ -175,7 +175,7 @@ public static class Sample
         var inRange = balancedSet & (iou >= edges[.., ..1]) & (iou < edges[.., bins..]);
         var bin = where(inRange, lowerEdgesReached - 1, -1L);
         var perBin = (balancedBudget / bins).unsqueeze(-1);
-        return (bin >= 0) & (Ranks.RandomWithinFewGroups(bin, bins, generator) < perBin);
+        return (bin >= 0) & (RankOps.RandomWithinFewGroups(bin, bins, generator) < perBin);
     }
 
     /// <summary>OHEM: the <paramref name="budget"/> eligible candidates with the highest loss (ties to the lower index).</summary>
@@ -186,14 +186,14 @@ public static class Sample
     public static Tensor HardestByLoss(Tensor eligible, Tensor loss, Tensor budget)
     {
         using var scope = NewDisposeScope();
-        var rank = Ranks.WithinGroups(eligible.to(int64) - 1, -loss.detach());
+        var rank = RankOps.WithinGroups(eligible.to(int64) - 1, -loss.detach());
         return (eligible & (rank < budget.unsqueeze(-1))).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// Score-HLR negatives (PISA), given the box head's outputs on every candidate (computed without gradient). Valid =
     /// negative with max foreground softmax &gt; score_thr; valid ones are decoded with their best class's deltas, grouped by
-    /// <see cref="Nms.Match"/> and ranked by <see cref="Rank.ScoreHlr"/>. The <c>min(valid, budget')</c> most important are
+    /// <see cref="Nms.Match"/> and ranked by <see cref="Hlr.Score"/>. The <c>min(valid, budget')</c> most important are
     /// taken, the rest drawn at random from the invalid ones. Their ISR-N weights are <see cref="Reweight.IsrN"/>.
     /// </summary>
     /// <param name="negatives">[B, N] bool candidates to choose from.</param>
@@ -214,16 +214,16 @@ public static class Sample
         var valid = negatives & (maxScore > settings.ScoreThr);
         var boxes = coder.Decode(rois, Boxes.DeltasOfClass(bboxPred, bestClass));
         var groups = Nms.Match(boxes, maxScore, valid, settings.IoUThr);
-        var hlrRank = Rank.ScoreHlr(groups, maxScore, valid, compat);
+        var hlrRank = Hlr.Score(groups, maxScore, valid, compat);
 
-        var numValid = Ranks.Count(valid);
-        var numNegatives = Ranks.Count(negatives);
+        var numValid = RankOps.Count(valid);
+        var numNegatives = RankOps.Count(negatives);
         var expected = minimum(numNegatives, budget);
         var numHlr = minimum(numValid, expected);
         var numHlrColumn = numHlr.unsqueeze(-1);
         var hlrPick = valid & (hlrRank < numHlrColumn);
         var invalidNegatives = negatives & ~valid;
-        var randomRank = Ranks.Random(invalidNegatives, generator);
+        var randomRank = RankOps.Random(invalidNegatives, generator);
         var randomPick = invalidNegatives & (randomRank < (expected - numHlr).unsqueeze(-1));
         var selected = hlrPick | randomPick;
         var order = where(hlrPick, hlrRank, where(randomPick, randomRank + numHlrColumn, n));

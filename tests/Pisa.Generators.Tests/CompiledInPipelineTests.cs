@@ -25,6 +25,14 @@ public class CompiledInPipelineTests
     }
 
     [Fact]
+    public void The_recipe_and_the_kernels_name_the_compat_modes_alike_in_one_order()
+    {
+        // Generated code maps a recipe's CompatMode to the kernels' Compat; they once listed the same two modes reversed.
+        Assert.Equal(Enum.GetNames<Pisa.Recipes.CompatMode>(), Enum.GetNames<Compat>());
+        Assert.Equal(Enum.GetValues<Pisa.Recipes.CompatMode>().Select(m => (int)m), Enum.GetValues<Compat>().Select(m => (int)m));
+    }
+
+    [Fact]
     public void The_generated_pisa_pipeline_computes_what_the_hand_written_composition_computes()
     {
         var batch = RandomBatch.TwoStage(seed: 3);

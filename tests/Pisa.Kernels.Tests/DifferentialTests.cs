@@ -39,7 +39,7 @@ public class DifferentialTests
     {
         foreach (var t in new[] { Kernels.Assign.Thresholds.RcnnDefault, Kernels.Assign.Thresholds.RpnDefault, new Kernels.Assign.Thresholds(0.6, 0.4, 0.2, true, false) })
         {
-            var fused = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, t);
+            var fused = Kernels.Assign.MaxIoU(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, t);
             for (int b = 0; b < candidates.shape[0]; b++)
             {
                 var realGts = batch.GtMask[b];
@@ -232,7 +232,7 @@ public class DifferentialTests
         var pred = randn([b, n, 4], generator: new Generator((ulong)seed + 1)) * 0.2;
         var coder = BoxCoder.Unit;
         var cls = logits.clone().requires_grad_();
-        var fused = PipelineSteps.SingleStageLoss(input, cls, pred, thresholds, new FocalSettings(), BoxLoss.SmoothL1Default, ReweightSettings.IsrPDefault, null,
+        var fused = LossSteps.SingleStageLoss(input, cls, pred, thresholds, new FocalSettings(), BoxLoss.SmoothL1Default, ReweightSettings.IsrPDefault, null,
             coder, compat)["loss_cls"];
         fused.backward();
 
@@ -279,7 +279,7 @@ public class DifferentialTests
     {
         var batch = RandomBatch.Create(seed, images: 2, proposals: 200, allowEmptyImage: false);
         var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
-        var assigned = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
+        var assigned = Kernels.Assign.MaxIoU(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
         var negatives = assigned.GtInds == 0;
         long b = candidates.shape[0], n = candidates.shape[1];
         var logits = RandomBatch.Logits(seed, b, n, batch.NumClasses);

@@ -108,12 +108,12 @@ public static class KernelBench
             ones(b, w.GtsPerImage, ScalarType.Bool), tensor(new[] { Workload.Height, Workload.Width }).expand(b, 2), w.NumClasses);
 
         var t0 = clock.Ms;
-        var candidates = PipelineSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
+        var candidates = TargetSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
         var gtInds = candidates.Assigned.GtInds;
         var t1 = clock.Ms;
 
         var positives = Sample.InstanceBalancedPositives(gtInds, PositiveBudget, Compat.Mmdet, generator);
-        var negativeBudget = Sample.NegativeBudget(SamplesPerImage, Ranks.Count(positives));
+        var negativeBudget = Sample.NegativeBudget(SamplesPerImage, RankOps.Count(positives));
         _ = Sample.IoUBalancedNegatives(gtInds, candidates.Assigned.MaxOverlaps, candidates.Mask, negativeBudget, new IoUBalancedSettings(-1, 0, 3),
             firstCall: false, Compat.Mmdet, generator);
         var t2 = clock.Ms;
@@ -123,7 +123,7 @@ public static class KernelBench
         var hlrWeights = Reweight.IsrN(hlr, new ReweightSettings(0.5, 0));
         var t3 = clock.Ms;
 
-        var sample = PipelineSteps.PackSamples(input, candidates, positives, hlr.Selected, SamplesPerImage, Coder, Compat.Mmdet, hlr.Order, hlrWeights, hlr.HasNegatives);
+        var sample = TargetSteps.PackSamples(input, candidates, positives, hlr.Selected, SamplesPerImage, Coder, Compat.Mmdet, hlr.Order, hlrWeights, hlr.HasNegatives);
         // Stand-in for the box head on the sampled RoIs: look up the workload's outputs (data preparation, not timed).
         var beforeLookup = clock.Ms;
         var rows = (sample.CandidateIndex.view(b, SamplesPerImage) + arange(b).unsqueeze(-1) * w.ClsScore.shape[1]).flatten();

@@ -20,7 +20,7 @@ internal static class RecipeBuilder
             Rpn: twoStage ? new RpnSettings(v.Integer("rpn.train_proposals"), v.Integer("rpn.test_proposals")) : null,
             Sample: twoStage ? Sample(v) : null,
             Rank: Rank(v),
-            Loss: new LossSettings(Classification(v), Box(v), v.IsOn("loss.carl") ? new CarlSettings(v.Number("loss.carl.k"), v.Number("loss.carl.bias")) : null),
+            Loss: new LossSettings(Classification(v), Box(v), v.IsOn("loss.carl") ? new ReweightSettings(v.Number("loss.carl.k"), v.Number("loss.carl.bias")) : null),
             Train: Train(v),
             Variants: axes.Select(a => new VariantAxis(a.Key, a.Label, a.Canonical.ToEquatableArray())).ToEquatableArray(),
             Settings: v.InOrder.Where(x => x.Canonical != "on").Select(x => new Setting(x.Path, x.Canonical, x.Span)).ToEquatableArray());
@@ -34,7 +34,7 @@ internal static class RecipeBuilder
             negatives == NegativeSamplerKind.IouBalanced
                 ? new IouBalancedOptions(v.Number("sample.negatives.floor_thr"), v.Number("sample.negatives.floor_fraction"), v.Integer("sample.negatives.num_bins"))
                 : null,
-            negatives == NegativeSamplerKind.ScoreHlr ? new IsrSettings(v.Number("sample.negatives.k"), v.Number("sample.negatives.bias")) : null);
+            negatives == NegativeSamplerKind.ScoreHlr ? new ReweightSettings(v.Number("sample.negatives.k"), v.Number("sample.negatives.bias")) : null);
         return new SampleSettings(v.Integer("sample.num"), v.Number("sample.pos_fraction"), v.Integer("sample.neg_pos_ub"),
             v.Boolean("sample.add_gt_as_proposals"), v.Name<PositiveSamplerKind>("sample.positives.type"), sampler);
     }
@@ -51,7 +51,7 @@ internal static class RecipeBuilder
         var type = v.Name<ClassificationLossKind>("loss.cls.type");
         return new ClassificationLoss(type, v.Number("loss.cls.loss_weight"),
             type == ClassificationLossKind.Focal ? new FocalOptions(v.Number("loss.cls.gamma"), v.Number("loss.cls.alpha")) : null,
-            v.IsOn("loss.cls.isr") ? new IsrSettings(v.Number("loss.cls.isr.k"), v.Number("loss.cls.isr.bias")) : null);
+            v.IsOn("loss.cls.isr") ? new ReweightSettings(v.Number("loss.cls.isr.k"), v.Number("loss.cls.isr.bias")) : null);
     }
 
     private static BoxLoss Box(ResolvedValues v)

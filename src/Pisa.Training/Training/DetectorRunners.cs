@@ -87,7 +87,7 @@ public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipel
 
     /// <summary>
     /// The box head without gradient for Score-HLR and OHEM. The pipeline probes every candidate slot of every image
-    /// (<see cref="PipelineSteps.ProbeAll"/>), so the RoIs come image-major with the same count per image.
+    /// (<see cref="TargetSteps.ProbeAll"/>), so the RoIs come image-major with the same count per image.
     /// </summary>
     private sealed class BoxHeadProbe(TwoStageDetector model, Tensor[] levels, long batchSize) : IDetectorHeadProbe
     {

@@ -25,7 +25,7 @@ public static class RpnLoss
         long b = objectness.shape[0], n = objectness.shape[1];
         var batchAnchors = anchors.unsqueeze(0).expand(b, n, 4);
         var allAnchors = ones(b, n, ScalarType.Bool, objectness.device);
-        var assigned = Assign.MaxIou(gtBoxes, batchAnchors, gtLabels, gtMask, allAnchors, Assign.Thresholds.RpnDefault);
+        var assigned = Assign.MaxIoU(gtBoxes, batchAnchors, gtLabels, gtMask, allAnchors, Assign.Thresholds.RpnDefault);
         var positives = Sample.RandomPositives(assigned.GtInds, Sample.PositiveBudget(SamplesPerImage, PositiveFraction), generator);
         var negatives = Sample.RandomNegatives(assigned.GtInds, Sample.NegativeBudget(SamplesPerImage, positives.sum(1)), generator);
         var sampled = (positives | negatives).to(objectness.dtype);
