@@ -24,20 +24,20 @@ namespace Pisa.Pipelines
             using var scope = global::TorchSharp.torch.NewDisposeScope();
 
             // Max-IoU assignment: positive at IoU >= 0.5, negative below 0.5, no low-quality matching; gts prepended to the proposals. [assign: faster-rcnn.yaml line 10]
-            var candidates = global::Pisa.Kernels.Pipeline.PipelineSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
+            var candidates = global::Pisa.Kernels.Pipeline.TargetSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
             var gtInds = candidates.Assigned.GtInds;
 
             // Positives: instance-balanced (Libra R-CNN), about 128 / G per ground truth, random fill. [sample.positives: libra-faster-rcnn.yaml line 8]
             var positives = global::Pisa.Kernels.Sample.InstanceBalancedPositives(gtInds, 128L, Mode, generator);
 
-            var negativeBudget = global::Pisa.Kernels.Sample.NegativeBudget(512, global::Pisa.Kernels.Ranks.Count(positives));
+            var negativeBudget = global::Pisa.Kernels.Sample.NegativeBudget(512, global::Pisa.Kernels.RankOps.Count(positives));
             // Negatives: IoU-balanced (Libra R-CNN), 3 IoU bins, floor_thr -1.0, floor fraction 0.0. [sample.negatives: libra-faster-rcnn.yaml line 9]
             var negatives = global::Pisa.Kernels.Sample.IoUBalancedNegatives(gtInds, candidates.Assigned.MaxOverlaps, candidates.Mask, negativeBudget,
                 new global::Pisa.Kernels.IoUBalancedSettings(-1.0, 0.0, 3), firstCall: !_iouBalancedSamplerCalled, Mode, generator);
             _iouBalancedSamplerCalled = true;
 
             // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 13]
-            var sample = global::Pisa.Kernels.Pipeline.PipelineSteps.PackSamples(input, candidates, positives, negatives, 512, Coder, Mode);
+            var sample = global::Pisa.Kernels.Pipeline.TargetSteps.PackSamples(input, candidates, positives, negatives, 512, Coder, Mode);
             return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);
         }
 
@@ -46,7 +46,7 @@ namespace Pisa.Pipelines
         {
             // Classification: cross entropy, divided by the count of weighted samples. [loss.cls: faster-rcnn.yaml line 20]
             // Box regression: balanced L1 (alpha 0.5, gamma 1.5, beta 1.0) on positives. [loss.box: libra-faster-rcnn.yaml line 11]
-            var losses = global::Pisa.Kernels.Pipeline.PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred,
+            var losses = global::Pisa.Kernels.Pipeline.LossSteps.TwoStageLoss(sample, clsScore, bboxPred,
                 new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.BalancedL1, Beta: 1.0, LossWeight: 1.0, Alpha: 0.5, Gamma: 1.5), isrP: null, carl: null, Coder, Mode);
             return losses;
         }

@@ -24,7 +24,7 @@ namespace Pisa.Pipelines
             // Classification: sigmoid focal loss (gamma 2.0, alpha 0.25) with ISR-P — positives re-weighted by IoU-HLR rank (k 2.0, bias 0.0), total kept. [loss.cls: pisa-retinanet.yaml line 9]
             // Box regression: smooth L1 (beta 0.11) on positives. [loss.box: pisa-retinanet.yaml line 10]
             // CARL: each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k 1.0, bias 0.2; added to the box loss. [loss.carl: pisa-retinanet.yaml line 11]
-            var losses = global::Pisa.Kernels.Pipeline.PipelineSteps.SingleStageLoss(input, clsScore, bboxPred, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.4, 0.0, true), new global::Pisa.Kernels.FocalSettings(2.0, 0.25),
+            var losses = global::Pisa.Kernels.Pipeline.LossSteps.SingleStageLoss(input, clsScore, bboxPred, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.4, 0.0, true), new global::Pisa.Kernels.FocalSettings(2.0, 0.25),
                 new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.SmoothL1, Beta: 0.11, LossWeight: 1.0), isrP: new global::Pisa.Kernels.ReweightSettings(2.0, 0.0), carl: new global::Pisa.Kernels.ReweightSettings(1.0, 0.2), Coder, Mode);
             return losses;
         }

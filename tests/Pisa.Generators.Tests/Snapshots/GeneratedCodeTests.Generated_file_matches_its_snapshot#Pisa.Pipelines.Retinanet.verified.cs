@@ -23,7 +23,7 @@ namespace Pisa.Pipelines
             // Every anchor assigned: positive at IoU >= 0.5, negative below 0.4, low-quality matches from 0.0. [assign: retinanet.yaml line 8]
             // Classification: sigmoid focal loss (gamma 2.0, alpha 0.25), divided by the count of weighted samples. [loss.cls: retinanet.yaml line 10]
             // Box regression: L1 on positives. [loss.box: retinanet.yaml line 11]
-            var losses = global::Pisa.Kernels.Pipeline.PipelineSteps.SingleStageLoss(input, clsScore, bboxPred, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.4, 0.0, true), new global::Pisa.Kernels.FocalSettings(2.0, 0.25),
+            var losses = global::Pisa.Kernels.Pipeline.LossSteps.SingleStageLoss(input, clsScore, bboxPred, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.4, 0.0, true), new global::Pisa.Kernels.FocalSettings(2.0, 0.25),
                 new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.L1, LossWeight: 1.0), isrP: null, carl: null, Coder, Mode);
             return losses;
         }
