@@ -19,8 +19,8 @@ Task("Conformance")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    // Our own conformance cases through the real command line (also run by Pisa.Kernels.Tests).
-    DotNetExecute($"./src/Pisa.Cli/bin/{configuration}/net10.0/pisa.dll", new ProcessArgumentBuilder().Append("conformance").Append("tests/conformance"));
+    // Our own conformance cases through the real command line (tests/conformance is also run by Pisa.Kernels.Tests; SelfCheck/ by pisa doctor).
+    DotNetExecute($"./src/Pisa.Cli/bin/{configuration}/net10.0/pisa.dll", new ProcessArgumentBuilder().Append("conformance").Append("tests/conformance").Append("src/Pisa.Conformance/SelfCheck"));
 });
 
 Task("Test")

@@ -14,7 +14,8 @@ public sealed partial class RecipeGenerator
     internal static class Emitter
     {
         private const string Kernels = "global::Pisa.Kernels";
-        private const string Steps = "global::Pisa.Kernels.Pipeline.PipelineSteps";
+        private const string Targets = "global::Pisa.Kernels.Pipeline.TargetSteps";
+        private const string Losses = "global::Pisa.Kernels.Pipeline.LossSteps";
         private const string Torch = "global::TorchSharp.torch";
 
         /// <summary>The generated file of one pipeline.</summary>
@@ -46,14 +47,14 @@ public sealed partial class RecipeGenerator
             w.WriteLine($"public const string Recipe = {String(recipe.Name)};");
             w.WriteLine($"public const string? Variant = {(recipe.Variant is null ? "null" : String(recipe.Variant))};");
             w.WriteLine($"private const {Kernels}.Compat Mode = {Kernels}.Compat.{(recipe.Compat == CompatMode.Mmdet ? "Mmdet" : "Corrected")};");
-            // Box coding of the reference heads: R-CNN box heads use stds (0.1, 0.1, 0.2, 0.2), RetinaNet stds of 1.
-            w.WriteLine("private static readonly double[] Means = [0.0, 0.0, 0.0, 0.0];");
-            w.WriteLine(twoStage ? "private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];" : "private static readonly double[] Stds = [1.0, 1.0, 1.0, 1.0];");
+            // Box coding of the reference heads: the R-CNN box head's coder, or RetinaNet's unit one.
+            w.WriteLine($"private static readonly {Kernels}.BoxCoder Coder = {Kernels}.BoxCoder.{(twoStage ? "Rcnn" : "Unit")};");
             if (twoStage && recipe.Sample!.Negatives.Type == NegativeSamplerKind.IouBalanced)
                 w.WriteLine("private bool _iouBalancedSamplerCalled; // quirk Q2 depends on whether the sampler ran before");
             w.WriteLine();
             w.WriteLine("string global::Pisa.Kernels.Pipeline.IRecipePipeline.RecipeName => Recipe;");
             w.WriteLine("string? global::Pisa.Kernels.Pipeline.IRecipePipeline.VariantName => Variant;");
+            w.WriteLine($"{Kernels}.BoxCoder global::Pisa.Kernels.Pipeline.IRecipePipeline.Coder => Coder;");
             w.WriteLine();
             if (twoStage)
             {
@@ -82,14 +83,14 @@ public sealed partial class RecipeGenerator
             Comment(w, spec, "assign", $"Max-IoU assignment: positive at IoU >= {Number(a.PosIou)}, negative below {Number(a.NegIou)}, " +
                 (a.MatchLowQuality ? $"low-quality matches from {Number(a.MinPosIou)}" : "no low-quality matching") +
                 (sample.AddGtAsProposals ? "; gts prepended to the proposals." : "."));
-            w.WriteLine($"var candidates = {Steps}.AssignCandidates(input, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), addGtAsProposals: {Bool(sample.AddGtAsProposals)});");
+            w.WriteLine($"var candidates = {Targets}.AssignCandidates(input, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), addGtAsProposals: {Bool(sample.AddGtAsProposals)});");
             w.WriteLine("var gtInds = candidates.Assigned.GtInds;");
             if (probe)
             {
                 w.WriteLine();
                 Comment(w, spec, sample.Negatives.Type == NegativeSamplerKind.ScoreHlr ? "sample.negatives" : "sample.positives",
                     "The box head scores every candidate once, without gradient (shared by the samplers below).");
-                w.WriteLine($"var (probeScore, probeDeltas) = {Steps}.ProbeAll(head, candidates);");
+                w.WriteLine($"var (probeScore, probeDeltas) = {Targets}.ProbeAll(head, candidates);");
             }
             if (sample.Positives == PositiveSamplerKind.Ohem || sample.Negatives.Type == NegativeSamplerKind.Ohem)
                 w.WriteLine($"var candidateLoss = global::Pisa.Kernels.Pipeline.PipelineSupport.CandidateClassificationLoss(candidates, probeScore);");
@@ -113,7 +114,7 @@ public sealed partial class RecipeGenerator
 
             w.WriteLine();
             string cap = sample.NegPosUb >= 0 ? $", negPosUb: {Number((double)sample.NegPosUb)}" : "";
-            w.WriteLine($"var negativeBudget = {Kernels}.Sample.NegativeBudget({sample.Num}, {Kernels}.Ranks.Count(positives){cap});");
+            w.WriteLine($"var negativeBudget = {Kernels}.Sample.NegativeBudget({sample.Num}, {Kernels}.RankOps.Count(positives){cap});");
             string pack;
             switch (sample.Negatives.Type)
             {
@@ -139,17 +140,19 @@ public sealed partial class RecipeGenerator
                     var isr = sample.Negatives.IsrN!;
                     var hlr = sample.Negatives.ScoreHlr!;
                     Comment(w, spec, "sample.negatives", $"Rank: Score-HLR (PISA) — negatives valid above score {Number(hlr.ScoreThr)}, grouped by nms_match at IoU {Number(hlr.IouThr)}, ranked by hierarchical local rank.");
-                    Comment(w, spec, "sample.negatives", $"Negatives: the most important by that rank; reweight: ISR-N weights (k {Number(isr.K)}, bias {Number(isr.Bias)}).");
+                    Comment(w, spec, "sample.negatives", "Negatives: the most important by that rank.");
                     w.WriteLine($"var negatives = {Kernels}.Sample.ScoreHlrNegatives(gtInds == 0, probeScore, probeDeltas, candidates.Boxes, negativeBudget,");
-                    w.WriteLine($"    new {Kernels}.ScoreHlrSettings(K: {Number(isr.K)}, Bias: {Number(isr.Bias)}, ScoreThr: {Number(hlr.ScoreThr)}, IouThr: {Number(hlr.IouThr)}), Means, Stds, Mode, generator);");
+                    w.WriteLine($"    new {Kernels}.ScoreHlrSettings(ScoreThr: {Number(hlr.ScoreThr)}, IoUThr: {Number(hlr.IouThr)}), Coder, Mode, generator);");
+                    Comment(w, spec, "sample.negatives", $"Reweight: ISR-N (PISA) — the chosen negatives weighted by their Score-HLR rank (k {Number(isr.K)}, bias {Number(isr.Bias)}), total kept.");
+                    w.WriteLine($"var negativeWeights = {Kernels}.Reweight.IsrN(negatives, new {Kernels}.ReweightSettings({Number(isr.K)}, {Number(isr.Bias)}));");
                     pack = "negatives.Selected";
                     break;
             }
 
             w.WriteLine();
             Comment(w, spec, "sample.num", $"Targets: {sample.Num} slots per image, positives first, then negatives; encoded box deltas for positives.");
-            string extra = sample.Negatives.Type == NegativeSamplerKind.ScoreHlr ? ", negatives.Order, negatives.Weights, negatives.HasWeights" : "";
-            w.WriteLine($"var sample = {Steps}.PackSamples(input, candidates, positives, {pack}, {sample.Num}, Means, Stds, Mode{extra});");
+            string extra = sample.Negatives.Type == NegativeSamplerKind.ScoreHlr ? ", negatives.Order, negativeWeights, negatives.HasNegatives" : "";
+            w.WriteLine($"var sample = {Targets}.PackSamples(input, candidates, positives, {pack}, {sample.Num}, Coder, Mode{extra});");
             w.WriteLine("return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);");
             w.CloseBlock();
         }
@@ -158,7 +161,7 @@ public sealed partial class RecipeGenerator
         {
             w.WriteLine("/// <inheritdoc />");
             w.OpenBlock("public global::System.Collections.Generic.IReadOnlyDictionary<string, global::TorchSharp.torch.Tensor> Loss(global::Pisa.Kernels.Pipeline.TwoStageSample sample, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred)");
-            EmitLossBody(w, spec, $"{Steps}.TwoStageLoss(sample, clsScore, bboxPred, ");
+            EmitLossBody(w, spec, $"{Losses}.TwoStageLoss(sample, clsScore, bboxPred, ");
             w.CloseBlock();
         }
 
@@ -171,7 +174,7 @@ public sealed partial class RecipeGenerator
             Comment(w, spec, "assign", $"Every anchor assigned: positive at IoU >= {Number(a.PosIou)}, negative below {Number(a.NegIou)}" +
                 (a.MatchLowQuality ? $", low-quality matches from {Number(a.MinPosIou)}." : "."));
             var focal = recipe.Loss.Cls.Focal!;
-            EmitLossBody(w, spec, $"{Steps}.SingleStageLoss(input, clsScore, bboxPred, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), " +
+            EmitLossBody(w, spec, $"{Losses}.SingleStageLoss(input, clsScore, bboxPred, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), " +
                 $"new {Kernels}.FocalSettings({Number(focal.Gamma)}, {Number(focal.Alpha)}), ");
             w.CloseBlock();
         }
@@ -202,7 +205,7 @@ public sealed partial class RecipeGenerator
             string isr = cls.Isr is null ? "null" : $"new {Kernels}.ReweightSettings({Number(cls.Isr.K)}, {Number(cls.Isr.Bias)})";
             string carlArg = carl is null ? "null" : $"new {Kernels}.ReweightSettings({Number(carl.K)}, {Number(carl.Bias)})";
             w.WriteLine($"var losses = {call.TrimEnd()}");
-            w.WriteLine($"    {BoxLossOf(box)}, isrP: {isr}, carl: {carlArg}, Means, Stds, Mode);");
+            w.WriteLine($"    {BoxLossOf(box)}, isrP: {isr}, carl: {carlArg}, Coder, Mode);");
             if (cls.LossWeight != 1.0) w.WriteLine($"global::Pisa.Kernels.Pipeline.PipelineSupport.Scale(losses, \"loss_cls\", {Number(cls.LossWeight)});");
             if (box.Type == BoxLossKind.None) w.WriteLine("losses.Remove(\"loss_bbox\");");
             w.WriteLine("return losses;");

@@ -13,7 +13,7 @@ public sealed record AssignResult(Tensor GtInds, Tensor MaxOverlaps, Tensor Labe
 public static class Assign
 {
     /// <summary>Thresholds of a max-IoU assigner.</summary>
-    public sealed record Thresholds(double PosIou, double NegIou, double MinPosIou, bool MatchLowQuality, bool GtMaxAssignAll = true)
+    public sealed record Thresholds(double PosIoU, double NegIoU, double MinPosIoU, bool MatchLowQuality, bool GtMaxAssignAll = true)
     {
         /// <summary>The two-stage R-CNN head's default: 0.5 / 0.5 / 0.5, no low-quality matching.</summary>
         public static Thresholds RcnnDefault { get; } = new(0.5, 0.5, 0.5, false);
@@ -36,7 +36,7 @@ public static class Assign
     /// <param name="gtLabels">[B, G] int64.</param>
     /// <param name="gtMask">[B, G] bool: which gt slots are real.</param>
     /// <param name="candidateMask">[B, N] bool: which candidate slots are real.</param>
-    public static AssignResult MaxIou(Tensor gtBoxes, Tensor boxes, Tensor gtLabels, Tensor gtMask, Tensor candidateMask, Thresholds t)
+    public static AssignResult MaxIoU(Tensor gtBoxes, Tensor boxes, Tensor gtLabels, Tensor gtMask, Tensor candidateMask, Thresholds t)
     {
         using var scope = NewDisposeScope();
         long b = boxes.shape[0], g = gtBoxes.shape[1], n = boxes.shape[1];
@@ -68,8 +68,8 @@ public static class Assign
         var argmaxGt = Join(argmaxParts);
 
         var gtInds = full_like(maxOverlaps, -1L, ScalarType.Int64);
-        gtInds.masked_fill_((maxOverlaps >= 0) & (maxOverlaps < t.NegIou), 0L);
-        gtInds = where(maxOverlaps >= t.PosIou, argmaxGt.add_(1), gtInds);
+        gtInds.masked_fill_((maxOverlaps >= 0) & (maxOverlaps < t.NegIoU), 0L);
+        gtInds = where(maxOverlaps >= t.PosIoU, argmaxGt.add_(1), gtInds);
         if (t.MatchLowQuality && n > 0) gtInds = LowQualityMatches(tiles, n, g, gtInds, t); // no candidates: nothing to claim
 
         // No gts at all: every real candidate is a negative with max IoU 0 (padding stays ignored).
@@ -107,7 +107,7 @@ public static class Assign
         var winners = tiles.Select(x =>
         {
             // A real pair's IoU is >= 0, so "masked >= 0" is the pair mask (padding gts and candidates are -1).
-            var claims = (x.Masked == gtMax) & (gtMax >= t.MinPosIou) & (x.Masked >= 0);
+            var claims = (x.Masked == gtMax) & (gtMax >= t.MinPosIoU) & (x.Masked >= 0);
             if (firstBest is not null) claims &= arange(x.Start, x.Start + x.Masked.shape[2], int64, device) == firstBest;
             return where(claims, oneBased, zeros_like(oneBased)).amax([1]);
         });

@@ -7,22 +7,13 @@ namespace Pisa.Kernels;
 public enum OverlapMode { IoU, IoF }
 
 /// <summary>
-/// Box geometry: areas, overlaps and the delta-xywh coding (ALGORITHMS.md, "Boxes"). Boxes are <c>[x1, y1, x2, y2]</c>
+/// Box geometry: areas and overlaps (ALGORITHMS.md, "Boxes"; the delta coding is <see cref="BoxCoder"/>). Boxes are <c>[x1, y1, x2, y2]</c>
 /// in pixels with the plain (no +1) area; every function broadcasts over leading batch dimensions.
 /// </summary>
 public static class Boxes
 {
     /// <summary>The clamp under every union (or area, for IoF): degenerate boxes overlap 0, never NaN.</summary>
     public const double OverlapEps = 1e-6;
-
-    /// <summary>The default <c>wh_ratio_clip</c> of the delta decoder: |ln(16/1000)| bounds dw and dh.</summary>
-    public const double DefaultWhRatioClip = 16.0 / 1000.0;
-
-    /// <summary>The two-stage R-CNN head's default delta means.</summary>
-    public static readonly double[] DefaultMeans = [0, 0, 0, 0];
-
-    /// <summary>The two-stage R-CNN head's default delta stds.</summary>
-    public static readonly double[] DefaultStds = [0.1, 0.1, 0.2, 0.2];
 
     /// <summary>Plain box area <c>(x2-x1)*(y2-y1)</c>.</summary>
     /// <param name="boxes">[..., 4].</param>
@@ -112,51 +103,6 @@ public static class Boxes
         return (inter / union - (enclosing - union) / enclosing).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Delta-xywh encoding of <paramref name="gt"/> relative to <paramref name="proposals"/>, normalised by means and stds.</summary>
-    /// <param name="proposals">[..., 4].</param>
-    /// <param name="gt">[..., 4].</param>
-    /// <returns>[..., 4] deltas <c>(dx, dy, dw, dh)</c>.</returns>
-    public static Tensor EncodeDeltaXywh(Tensor proposals, Tensor gt, double[]? means = null, double[]? stds = null)
-    {
-        using var scope = NewDisposeScope();
-        long boxDims = Math.Max(proposals.dim(), gt.dim()) - 1;
-        var (pxy, pwh) = CentreSize(Planes(proposals, boxDims));
-        var (gxy, gwh) = CentreSize(Planes(gt, boxDims));
-        var deltas = cat([(gxy - pxy) / pwh, (gwh / pwh).log()]);
-        var normalised = (deltas - Column(means ?? DefaultMeans, deltas)) / Column(stds ?? DefaultStds, deltas);
-        return FromPlanes(normalised).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// Inverse of <see cref="EncodeDeltaXywh"/>: dw and dh are clamped to ±|ln(<paramref name="whRatioClip"/>)| before
-    /// exp (the centre shift is not); with <paramref name="maxShape"/> the boxes are clipped to the image.
-    /// </summary>
-    /// <param name="rois">[..., 4].</param>
-    /// <param name="deltas">[..., 4].</param>
-    /// <param name="maxShape">optional [..., 2] image (h, w), broadcastable to the leading dimensions of the boxes.</param>
-    /// <returns>[..., 4] boxes.</returns>
-    public static Tensor DecodeDeltaXywh(Tensor rois, Tensor deltas, double[]? means = null, double[]? stds = null,
-        Tensor? maxShape = null, double whRatioClip = DefaultWhRatioClip)
-    {
-        using var scope = NewDisposeScope();
-        long boxDims = Math.Max(rois.dim(), deltas.dim()) - 1;
-        var d = Planes(deltas, boxDims);
-        d = d * Column(stds ?? DefaultStds, d) + Column(means ?? DefaultMeans, d);
-        double maxRatio = Math.Abs(Math.Log(whRatioClip));
-        var (pxy, pwh) = CentreSize(Planes(rois, boxDims));
-        var gxy = pxy + pwh * d[..2];
-        var halfWh = pwh * d[2..].clamp(-maxRatio, maxRatio).exp() * 0.5;
-        var lo = gxy - halfWh;
-        var hi = gxy + halfWh;
-        if (maxShape is not null)
-        {
-            var zero = zeros_like(lo);
-            var wh = SizePlanes(maxShape.to(lo.dtype), lo.dim() - 1);
-            (lo, hi) = (minimum(maximum(lo, zero), wh), minimum(maximum(hi, zero), wh));
-        }
-        return FromPlanes(cat([lo, hi])).MoveToOuterDisposeScope();
-    }
-
     /// <summary>The 4 deltas of each row's own class from a class-specific regression output (class-agnostic passes through).</summary>
     /// <param name="bboxPred">[..., 4C] or [..., 4].</param>
     /// <param name="labels">[...] int64 class in 0..C-1 (other values are clamped into range; callers mask them).</param>
@@ -191,47 +137,6 @@ public static class Boxes
         return new(planes[0], planes[1], planes[2], planes[3]);
     }
 
-    /// <summary>
-    /// Boxes (or deltas) <c>[..., 4]</c> as four contiguous planes <c>[4, ...]</c> (one copy): the coding then runs every step
-    /// unit-stride on the (x, y) or (w, h) planes of all boxes at once, instead of on every fourth float. Leading size-1
-    /// dimensions are added up to <paramref name="boxDims"/> box dimensions, so that box tensors which broadcast as
-    /// <c>[..., 4]</c> (anchors <c>[N, 4]</c> against deltas <c>[B, N, 4]</c>) still broadcast as planes.
-    /// </summary>
-    private static Tensor Planes(Tensor boxes, long boxDims)
-    {
-        long[] shape = [.. Enumerable.Repeat(1L, (int)Math.Max(0, boxDims + 1 - boxes.dim())), .. boxes.shape];
-        return boxes.reshape(shape).movedim([-1], [0]).contiguous();
-    }
-
-    /// <summary>Image sizes <c>[..., 2]</c> (h, w) as (w, h) planes <c>[2, 1.., ...]</c> that broadcast the way the sizes' leading
-    /// dimensions broadcast against <paramref name="boxDims"/> box dimensions.</summary>
-    private static Tensor SizePlanes(Tensor maxShape, long boxDims)
-    {
-        var lead = maxShape.shape[..^1];
-        long[] shape = [2, .. Enumerable.Repeat(1L, (int)Math.Max(0, boxDims - lead.Length)), .. lead];
-        return maxShape.flip([-1]).movedim([-1], [0]).reshape(shape);
-    }
-
-    /// <summary>Planes <c>[4, ...]</c> back to contiguous boxes <c>[..., 4]</c>.</summary>
-    private static Tensor FromPlanes(Tensor planes) => planes.movedim([0], [-1]).contiguous();
-
-    /// <summary>Centre <c>(x, y)</c> and size <c>(w, h)</c> planes <c>[2, ...]</c> of corner planes; the centre is the corners'
-    /// mean, as the reference coder computes it.</summary>
-    private static (Tensor Xy, Tensor Wh) CentreSize(Tensor planes)
-    {
-        Tensor lo = planes[..2], hi = planes[2..];
-        return ((lo + hi) * 0.5, hi - lo);
-    }
-
     /// <summary>x1, y1, x2, y2 of broadcastable boxes.</summary>
     private readonly record struct Corners4(Tensor X1, Tensor Y1, Tensor X2, Tensor Y2);
-
-    /// <summary>A 4-vector of constants on <paramref name="planes"/>' device and dtype, one per plane of <c>[4, ...]</c>.</summary>
-    private static Tensor Column(double[] values, Tensor planes)
-    {
-        var shape = new long[planes.dim()];
-        Array.Fill(shape, 1L);
-        shape[0] = values.Length;
-        return tensor(values, planes.dtype, planes.device).view(shape);
-    }
 }

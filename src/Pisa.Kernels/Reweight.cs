@@ -3,19 +3,22 @@ using static TorchSharp.torch;
 
 namespace Pisa.Kernels;
 
-/// <summary>ISR-P / CARL exponent and bias.</summary>
+/// <summary>The exponent and bias of PISA's weight shaping <c>(bias + (1 - bias) w)^k</c>: ISR-P, ISR-N and CARL.</summary>
 public sealed record ReweightSettings(double K, double Bias)
 {
     /// <summary>ISR-P defaults: k 2, bias 0.</summary>
     public static ReweightSettings IsrPDefault { get; } = new(2, 0);
+
+    /// <summary>ISR-N defaults: k 0.5, bias 0.</summary>
+    public static ReweightSettings IsrNDefault { get; } = new(0.5, 0);
 
     /// <summary>CARL defaults: k 1, bias 0.2.</summary>
     public static ReweightSettings CarlDefault { get; } = new(1, 0.2);
 }
 
 /// <summary>
-/// PISA's re-weighting (ALGORITHMS.md, "Re-weighting"): ISR-P on the positives' label weights, CARL's extra box loss,
-/// and the batch-unique gt ids they group by. Samples are flat <c>[N]</c> rows (a batch's sampled RoIs, or all anchors);
+/// PISA's re-weighting (ALGORITHMS.md, "Re-weighting"): ISR-P on the positives' label weights, ISR-N on Score-HLR's
+/// negatives, CARL's extra box loss, and the batch-unique gt ids they group by. Samples are flat <c>[N]</c> rows (a batch's sampled RoIs, or all anchors);
 /// positives are the rows with a label in <c>0..C-1</c>.
 /// </summary>
 public static class Reweight
@@ -37,7 +40,7 @@ public static class Reweight
     /// value is used, detached): saves a second pass over <c>[N, C]</c>. Null: <see cref="ClassificationLoss"/> of the scores.</param>
     /// <returns>[N] the new label weights.</returns>
     public static Tensor IsrP(Tensor clsScore, Tensor bboxPred, Tensor rois, Tensor labels, Tensor labelWeights, Tensor bboxTargets,
-        Tensor gtIds, long numClasses, ReweightSettings settings, double[]? means, double[]? stds, Compat compat, bool sigmoid = false,
+        Tensor gtIds, long numClasses, ReweightSettings settings, BoxCoder coder, Compat compat, bool sigmoid = false,
         Tensor? classificationLoss = null)
     {
         using var scope = NewDisposeScope();
@@ -45,9 +48,9 @@ public static class Reweight
         var positive = (labels >= 0) & (labels < numClasses);
         // Predicted and target deltas decode in one call ([2, N, 4]): half the ops of two decodes.
         var deltas = stack([Boxes.DeltasOfClass(bboxPred.detach(), labels), bboxTargets.to(bboxPred.dtype)]);
-        var decoded = Boxes.DecodeDeltaXywh(rois.unsqueeze(0), deltas, means, stds);
+        var decoded = coder.Decode(rois.unsqueeze(0), deltas);
         var ious = Boxes.AlignedOverlaps(decoded[0], decoded[1]);
-        var (rank, maxPerClass) = Rank.IoUHlr(ious, gtIds, labels, positive, numClasses, compat);
+        var (rank, maxPerClass) = Hlr.IoU(ious, gtIds, labels, positive, numClasses, compat);
 
         var m = maxPerClass.to(float32);
         var weights = labelWeights * ((m - rank.to(float32)) / m.clamp_min(1));
@@ -55,8 +58,31 @@ public static class Reweight
 
         var loss = classificationLoss?.detach() ?? ClassificationLoss(clsScore.detach(), labels, sigmoid);
         var positiveLoss = where(positive, loss, 0f);
-        var ratio = Sample.SafeRatio((positiveLoss * labelWeights).sum(), (positiveLoss * weights).sum());
+        var ratio = SafeRatio((positiveLoss * labelWeights).sum(), (positiveLoss * weights).sum());
         return where(positive, weights * ratio, labelWeights).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// ISR-N: the label weights of the negatives Score-HLR chose. A negative of importance rank r among the U =
+    /// <c>max(expected, valid)</c> weighs <c>(U - r)/U</c> (random fills weigh as the last HLR pick), shaped by
+    /// <see cref="BiasedPower"/>, then all are rescaled so the chosen negatives' background cross-entropy sum is unchanged.
+    /// An image without a valid negative keeps weight 1 (as the reference does with its plain random choice).
+    /// </summary>
+    /// <returns>[B, N] the chosen negatives' weights, 1 elsewhere.</returns>
+    public static Tensor IsrN(ScoreHlrSample sample, ReweightSettings settings)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var numValid = sample.ValidCount;
+        var hlrCount = minimum(numValid, sample.Expected).unsqueeze(-1);
+        var upperBound = maximum(sample.Expected, numValid).to(float32).unsqueeze(-1);
+        // HLR picks come first in the order (rank r < hlrCount); a random fill ranks as the last HLR pick.
+        var rank = minimum(sample.Order, hlrCount - 1).to(float32);
+        var weight = BiasedPower((upperBound - rank) / upperBound, settings.Bias, settings.K);
+        var chosenLoss = where(sample.Selected, sample.BackgroundLoss, 0f);
+        var ratio = SafeRatio(chosenLoss.sum(-1), (chosenLoss * weight).sum(-1));
+        weight = weight * ratio.unsqueeze(-1);
+        return where(sample.Selected & (numValid > 0).unsqueeze(-1), weight, 1f).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -125,6 +151,13 @@ public static class Reweight
             offset = where(previous >= 0, imageMax.gather(0, previous.clamp_min(0)) + 1, 0L);
         }
         return where(positive, local + offset.unsqueeze(-1), -1L).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>num / den</c>, or 1 where the denominator is 0 (nothing to rescale), never NaN.</summary>
+    private static Tensor SafeRatio(Tensor num, Tensor den)
+    {
+        var nonZero = den != 0;
+        return where(nonZero, num / where(nonZero, den, 1f), 1f);
     }
 
     /// <summary><c>(bias + (1 - bias) w)^k</c>, PISA's weight shaping (bias 0 skips the identity affine step).</summary>

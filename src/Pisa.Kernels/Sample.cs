@@ -9,15 +9,19 @@ namespace Pisa.Kernels;
 /// <param name="NumBins">IoU intervals of the balanced set (1 = plain random).</param>
 public sealed record IoUBalancedSettings(double FloorThr = -1, double FloorFraction = 0, int NumBins = 3);
 
-/// <summary>Score-HLR negative sampling and ISR-N settings (PISA).</summary>
-public sealed record ScoreHlrSettings(double K = 0.5, double Bias = 0, double ScoreThr = 0.05, double IouThr = 0.5);
+/// <summary>Score-HLR negative sampling settings (PISA); its ISR-N weights are <see cref="Reweight.IsrN"/>'s.</summary>
+/// <param name="ScoreThr">a negative is valid when its best foreground score exceeds this.</param>
+/// <param name="IoUThr">valid negatives group by <c>nms_match</c> at IoU &gt;= this.</param>
+public sealed record ScoreHlrSettings(double ScoreThr = 0.05, double IoUThr = 0.5);
 
-/// <summary>What Score-HLR sampling chose in each image.</summary>
+/// <summary>What Score-HLR sampling chose in each image, and what ISR-N (<see cref="Reweight.IsrN"/>) weighs them by.</summary>
 /// <param name="Selected">[B, N] bool: the chosen negatives.</param>
-/// <param name="Order">[B, N] int64: the chosen ones' order (HLR picks by importance, then random fills); N or more elsewhere.</param>
-/// <param name="Weights">[B, N] float: the ISR-N label weights of the chosen negatives, 1 elsewhere.</param>
-/// <param name="HasWeights">[B] bool: whether the image produced weights at all (it had negatives).</param>
-public sealed record ScoreHlrSample(Tensor Selected, Tensor Order, Tensor Weights, Tensor HasWeights);
+/// <param name="Order">[B, N] int64: the chosen ones' order (HLR picks by importance rank, then random fills); N or more elsewhere.</param>
+/// <param name="ValidCount">[B] int64: valid negatives (score above the threshold) per image.</param>
+/// <param name="Expected">[B] int64: negatives chosen per image, <c>min(negatives, budget)</c>.</param>
+/// <param name="BackgroundLoss">[B, N] float32: every candidate's background cross entropy (from the same pass as the scores).</param>
+/// <param name="HasNegatives">[B] bool: whether the image had negatives (the reference makes ISR-N weights only then; quirk Q4).</param>
+public sealed record ScoreHlrSample(Tensor Selected, Tensor Order, Tensor ValidCount, Tensor Expected, Tensor BackgroundLoss, Tensor HasNegatives);
 
 /// <summary>
 /// The samplers (ALGORITHMS.md, "Sampling"), for a padded batch: candidates are <c>[B, N]</c> slots, assignment
@@ -59,7 +63,7 @@ public static class Sample
     {
         using var scope = NewDisposeScope();
         var positives = gtInds > 0;
-        return Ranks.PickRandom(positives, full(gtInds.shape[0], budget, int64, gtInds.device), generator).MoveToOuterDisposeScope();
+        return RankOps.PickRandom(positives, full(gtInds.shape[0], budget, int64, gtInds.device), generator).MoveToOuterDisposeScope();
     }
 
     /// <summary>Uniform draw of up to <paramref name="budget"/> negatives per image.</summary>
@@ -69,7 +73,7 @@ public static class Sample
     public static Tensor RandomNegatives(Tensor gtInds, Tensor budget, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        return Ranks.PickRandom(gtInds == 0, budget, generator).MoveToOuterDisposeScope();
+        return RankOps.PickRandom(gtInds == 0, budget, generator).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -83,18 +87,18 @@ public static class Sample
     {
         using var scope = NewDisposeScope();
         var positives = gtInds > 0;
-        var count = Ranks.Count(positives);
+        var count = RankOps.Count(positives);
         var budgetPerImage = full_like(count, budget);
 
-        var rankInGt = Ranks.RandomWithinGroups(where(positives, gtInds, full_like(gtInds, -1L)), generator);
-        var distinctGts = Ranks.Count(positives & (rankInGt == 0)).clamp_min(1);
+        var rankInGt = RankOps.RandomWithinGroups(where(positives, gtInds, full_like(gtInds, -1L)), generator);
+        var distinctGts = RankOps.Count(positives & (rankInGt == 0)).clamp_min(1);
         var perGt = ((double)budget / distinctGts.to(float64)).round().to(int64) + 1;
         var balanced = positives & (rankInGt < perGt.unsqueeze(-1));
-        var balancedCount = Ranks.Count(balanced);
+        var balancedCount = RankOps.Count(balanced);
 
-        var trimmed = Ranks.PickRandom(balanced, budgetPerImage, generator);
+        var trimmed = RankOps.PickRandom(balanced, budgetPerImage, generator);
         var fillFrom = compat == Compat.Mmdet ? positives : positives & ~balanced;
-        var topped = balanced | Ranks.PickRandom(fillFrom, budgetPerImage - balancedCount, generator);
+        var topped = balanced | RankOps.PickRandom(fillFrom, budgetPerImage - balancedCount, generator);
 
         var chosen = where((balancedCount > budget).unsqueeze(-1), trimmed, topped);
         return where((count <= budget).unsqueeze(-1), positives, chosen).MoveToOuterDisposeScope();
@@ -123,23 +127,23 @@ public static class Sample
         var (floorSet, balancedSet) = FloorAndBalancedSets(negatives, iou, settings.FloorThr, b, firstCall, compat);
 
         var balancedBudget = (budget.to(float64) * (1 - settings.FloorFraction)).floor().to(int64);
-        var balancedCount = Ranks.Count(balancedSet);
+        var balancedCount = RankOps.Count(balancedSet);
         Tensor balancedPick;
         if (settings.NumBins >= 2)
         {
             var binned = PickPerIoUBin(balancedSet, iou, candidateMask, balancedBudget, settings, generator);
-            balancedPick = binned | Ranks.PickRandom(balancedSet & ~binned, balancedBudget - Ranks.Count(binned), generator);
+            balancedPick = binned | RankOps.PickRandom(balancedSet & ~binned, balancedBudget - RankOps.Count(binned), generator);
         }
         else
         {
-            balancedPick = Ranks.PickRandom(balancedSet, balancedBudget, generator);
+            balancedPick = RankOps.PickRandom(balancedSet, balancedBudget, generator);
         }
         balancedPick = where((balancedCount > balancedBudget).unsqueeze(-1), balancedPick, balancedSet);
 
-        var floorPick = Ranks.PickRandom(floorSet, budget - Ranks.Count(balancedPick), generator);
+        var floorPick = RankOps.PickRandom(floorSet, budget - RankOps.Count(balancedPick), generator);
         var picked = balancedPick | floorPick;
-        picked |= Ranks.PickRandom(negatives & ~picked, budget - Ranks.Count(picked), generator);
-        return where((Ranks.Count(negatives) <= budget).unsqueeze(-1), negatives, picked).MoveToOuterDisposeScope();
+        picked |= RankOps.PickRandom(negatives & ~picked, budget - RankOps.Count(picked), generator);
+        return where((RankOps.Count(negatives) <= budget).unsqueeze(-1), negatives, picked).MoveToOuterDisposeScope();
     }
 
     /// <summary>The floor and balanced sets of each image, with quirk Q2 deciding how <c>floor_thr = -1</c> behaves.</summary>
@@ -171,7 +175,7 @@ public static class Sample
         var inRange = balancedSet & (iou >= edges[.., ..1]) & (iou < edges[.., bins..]);
         var bin = where(inRange, lowerEdgesReached - 1, -1L);
         var perBin = (balancedBudget / bins).unsqueeze(-1);
-        return (bin >= 0) & (Ranks.RandomWithinFewGroups(bin, bins, generator) < perBin);
+        return (bin >= 0) & (RankOps.RandomWithinFewGroups(bin, bins, generator) < perBin);
     }
 
     /// <summary>OHEM: the <paramref name="budget"/> eligible candidates with the highest loss (ties to the lower index).</summary>
@@ -182,16 +186,15 @@ public static class Sample
     public static Tensor HardestByLoss(Tensor eligible, Tensor loss, Tensor budget)
     {
         using var scope = NewDisposeScope();
-        var rank = Ranks.WithinGroups(eligible.to(int64) - 1, -loss.detach());
+        var rank = RankOps.WithinGroups(eligible.to(int64) - 1, -loss.detach());
         return (eligible & (rank < budget.unsqueeze(-1))).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// Score-HLR negatives with ISR-N weights (PISA), given the box head's outputs on every candidate (computed without
-    /// gradient). Valid = negative with max foreground softmax &gt; score_thr; valid ones are decoded with their best class's
-    /// deltas, grouped by <see cref="Nms.Match"/> and ranked by <see cref="Rank.ScoreHlr"/>. The <c>min(valid, budget')</c>
-    /// most important are taken, the rest drawn at random from the invalid ones; weights <c>(U - rank)/U</c> (random picks get
-    /// the smallest), raised to k after the bias, then rescaled to keep the chosen negatives' background cross-entropy sum.
+    /// Score-HLR negatives (PISA), given the box head's outputs on every candidate (computed without gradient). Valid =
+    /// negative with max foreground softmax &gt; score_thr; valid ones are decoded with their best class's deltas, grouped by
+    /// <see cref="Nms.Match"/> and ranked by <see cref="Hlr.Score"/>. The <c>min(valid, budget')</c> most important are
+    /// taken, the rest drawn at random from the invalid ones. Their ISR-N weights are <see cref="Reweight.IsrN"/>.
     /// </summary>
     /// <param name="negatives">[B, N] bool candidates to choose from.</param>
     /// <param name="clsScore">[B, N, C+1] logits.</param>
@@ -199,7 +202,7 @@ public static class Sample
     /// <param name="rois">[B, N, 4].</param>
     /// <param name="budget">[B] int64.</param>
     public static ScoreHlrSample ScoreHlrNegatives(Tensor negatives, Tensor clsScore, Tensor bboxPred, Tensor rois, Tensor budget,
-        ScoreHlrSettings settings, double[]? means, double[]? stds, Compat compat, Generator? generator)
+        ScoreHlrSettings settings, BoxCoder coder, Compat compat, Generator? generator)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -209,41 +212,24 @@ public static class Sample
         var (maxLogProbability, bestClass) = logProbabilities[TensorIndex.Ellipsis, TensorIndex.Slice(0, classes)].max(-1);
         var maxScore = maxLogProbability.exp();
         var valid = negatives & (maxScore > settings.ScoreThr);
-        var boxes = Boxes.DecodeDeltaXywh(rois, Boxes.DeltasOfClass(bboxPred, bestClass), means, stds);
-        var groups = Nms.Match(boxes, maxScore, valid, settings.IouThr);
-        var hlrRank = Rank.ScoreHlr(groups, maxScore, valid, compat);
+        var boxes = coder.Decode(rois, Boxes.DeltasOfClass(bboxPred, bestClass));
+        var groups = Nms.Match(boxes, maxScore, valid, settings.IoUThr);
+        var hlrRank = Hlr.Score(groups, maxScore, valid, compat);
 
-        var numValid = Ranks.Count(valid);
-        var numNegatives = Ranks.Count(negatives);
+        var numValid = RankOps.Count(valid);
+        var numNegatives = RankOps.Count(negatives);
         var expected = minimum(numNegatives, budget);
         var numHlr = minimum(numValid, expected);
         var numHlrColumn = numHlr.unsqueeze(-1);
         var hlrPick = valid & (hlrRank < numHlrColumn);
         var invalidNegatives = negatives & ~valid;
-        var randomRank = Ranks.Random(invalidNegatives, generator);
+        var randomRank = RankOps.Random(invalidNegatives, generator);
         var randomPick = invalidNegatives & (randomRank < (expected - numHlr).unsqueeze(-1));
         var selected = hlrPick | randomPick;
         var order = where(hlrPick, hlrRank, where(randomPick, randomRank + numHlrColumn, n));
-
-        var upperBound = maximum(expected, numValid).to(float32).unsqueeze(-1);
-        var smallestHlrWeight = (upperBound - (numHlrColumn - 1).to(float32)) / upperBound;
-        var weight = where(hlrPick, (upperBound - hlrRank.to(float32)) / upperBound, smallestHlrWeight);
-        weight = Reweight.BiasedPower(weight, settings.Bias, settings.K);
         var backgroundLoss = (-logProbabilities[TensorIndex.Ellipsis, classes]).to(float32);
-        var chosenLoss = where(selected, backgroundLoss, 0f);
-        var ratio = SafeRatio(chosenLoss.sum(-1), (chosenLoss * weight).sum(-1));
-        weight = weight * ratio.unsqueeze(-1);
-        // Without a valid negative the reference keeps weight 1 and a plain random choice.
-        weight = where(selected & (numValid > 0).unsqueeze(-1), weight, 1f);
-        var hasWeights = numNegatives > 0;
-        return new ScoreHlrSample(selected.MoveToOuterDisposeScope(), order.MoveToOuterDisposeScope(),
-            weight.MoveToOuterDisposeScope(), hasWeights.MoveToOuterDisposeScope());
-    }
-
-    /// <summary><c>num / den</c>, or 1 where the denominator is 0 (nothing to rescale), never NaN.</summary>
-    internal static Tensor SafeRatio(Tensor num, Tensor den)
-    {
-        var nonZero = den != 0;
-        return where(nonZero, num / where(nonZero, den, 1f), 1f);
+        var hasNegatives = numNegatives > 0;
+        return new ScoreHlrSample(selected.MoveToOuterDisposeScope(), order.MoveToOuterDisposeScope(), numValid.MoveToOuterDisposeScope(),
+            expected.MoveToOuterDisposeScope(), backgroundLoss.MoveToOuterDisposeScope(), hasNegatives.MoveToOuterDisposeScope());
     }
 }

@@ -88,7 +88,7 @@ public sealed record SampleSettings(
 /// <summary>The negative sampler and the options of its kind (iou_balanced: <see cref="IouBalanced"/>; score_hlr: <see cref="ScoreHlr"/> and <see cref="IsrN"/>).</summary>
 /// <param name="ScoreHlr">The Score-HLR rank that score_hlr sampling keeps the most important negatives of.</param>
 /// <param name="IsrN">ISR-N weights of score_hlr sampling.</param>
-public sealed record NegativeSampler(NegativeSamplerKind Type, IouBalancedOptions? IouBalanced, ScoreHlrOptions? ScoreHlr, IsrSettings? IsrN);
+public sealed record NegativeSampler(NegativeSamplerKind Type, IouBalancedOptions? IouBalanced, ScoreHlrOptions? ScoreHlr, ReweightSettings? IsrN);
 
 /// <summary>IoU-balanced negatives (Libra R-CNN): floor_thr -1 means no floor set.</summary>
 public sealed record IouBalancedOptions(double FloorThr, double FloorFraction, int NumBins);
@@ -99,17 +99,16 @@ public sealed record RankSettings(PositiveRankKind Positives, NegativeRankKind N
 /// <summary>Score-HLR: a negative is valid when its best foreground score exceeds ScoreThr; groups by nms_match at IouThr.</summary>
 public sealed record ScoreHlrOptions(double ScoreThr, double IouThr);
 
-/// <summary>ISR weights <c>(bias + (1-bias)*w)^k</c>, used by ISR-P (positives) and ISR-N (negatives).</summary>
-public sealed record IsrSettings(double K, double Bias);
+/// <summary>PISA's weight shaping <c>(bias + (1-bias)*w)^k</c>: ISR-P (positives), ISR-N (negatives) and CARL (the class
+/// score on each positive's box loss). The same pair as the kernels' <c>ReweightSettings</c>.</summary>
+public sealed record ReweightSettings(double K, double Bias);
 
-/// <summary>CARL: <c>c = (bias + (1-bias)*s)^k</c> on each positive's box loss, added to the box loss.</summary>
-public sealed record CarlSettings(double K, double Bias);
-
-public sealed record LossSettings(ClassificationLoss Cls, BoxLoss Box, CarlSettings? Carl);
+/// <param name="Carl">CARL when on: each positive's box loss weighted by its class score, added to the box loss.</param>
+public sealed record LossSettings(ClassificationLoss Cls, BoxLoss Box, ReweightSettings? Carl);
 
 /// <param name="Focal">Gamma and alpha when <see cref="Type"/> is focal.</param>
 /// <param name="Isr">ISR-P when on.</param>
-public sealed record ClassificationLoss(ClassificationLossKind Type, double LossWeight, FocalOptions? Focal, IsrSettings? Isr);
+public sealed record ClassificationLoss(ClassificationLossKind Type, double LossWeight, FocalOptions? Focal, ReweightSettings? Isr);
 
 public sealed record FocalOptions(double Gamma, double Alpha);
 

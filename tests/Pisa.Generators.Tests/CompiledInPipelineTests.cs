@@ -1,5 +1,6 @@
 using Pisa.Kernels;
 using Pisa.Kernels.Pipeline;
+using Pisa.Kernels.Reference;
 using Pisa.Pipelines;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,6 +22,14 @@ public class CompiledInPipelineTests
              "faster-rcnn", "libra-faster-rcnn", "ohem-faster-rcnn", "pisa-faster-rcnn", "pisa-retinanet", "retinanet"],
             names);
         Assert.All(RecipeCatalog.All, p => Assert.Equal(p.TwoStage, p.Create() is ISamplePipeline));
+    }
+
+    [Fact]
+    public void The_recipe_and_the_kernels_name_the_compat_modes_alike_in_one_order()
+    {
+        // Generated code maps a recipe's CompatMode to the kernels' Compat; they once listed the same two modes reversed.
+        Assert.Equal(Enum.GetNames<Pisa.Recipes.CompatMode>(), Enum.GetNames<Compat>());
+        Assert.Equal(Enum.GetValues<Pisa.Recipes.CompatMode>().Select(m => (int)m), Enum.GetValues<Compat>().Select(m => (int)m));
     }
 
     [Fact]

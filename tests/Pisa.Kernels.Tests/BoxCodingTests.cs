@@ -19,9 +19,8 @@ public class BoxCodingTests
         var priors = tensor(new float[] { 0, 0, 10, 10, 20, 20, 40, 40 }).reshape(2, 4);
         var oneImage = tensor(new float[] { 0.1f, 0, 0, 0, 0, 0, (float)Math.Log(2), 0 }).reshape(1, 2, 4);
         var deltas = oneImage.expand(batch, 2, 4);
-        double[] unit = [1, 1, 1, 1];
 
-        var boxes = Boxes.DecodeDeltaXywh(priors, deltas, stds: unit);
+        var boxes = BoxCoder.Unit.Decode(priors, deltas);
 
         Assert.Equal([(long)batch, 2, 4], boxes.shape);
         float[] expected = [1, 0, 11, 10, 10, 20, 50, 40];
@@ -38,7 +37,7 @@ public class BoxCodingTests
         var priors = tensor(new float[] { 0, 0, 10, 10 }).reshape(1, 4);
         var gt = tensor(new float[] { 1, 0, 11, 10 }).reshape(1, 1, 4).expand(batch, 1, 4);
 
-        var deltas = Boxes.EncodeDeltaXywh(priors, gt, stds: [1, 1, 1, 1]);
+        var deltas = BoxCoder.Unit.Encode(priors, gt);
 
         Assert.Equal([(long)batch, 1, 4], deltas.shape);
         for (int b = 0; b < batch; b++)

@@ -1,4 +1,4 @@
-using Pisa.Kernels.Conformance;
+using Pisa.Conformance;
 using static TorchSharp.torch;
 
 namespace Pisa.Kernels.Tests;

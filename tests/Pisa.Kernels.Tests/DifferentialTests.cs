@@ -1,7 +1,7 @@
 using Pisa.Kernels.Pipeline;
-using Pisa.Kernels.Tests.LoopPort;
 using static TorchSharp.torch;
-using Port = Pisa.Kernels.Tests.LoopPort.LoopPort;
+using Pisa.Kernels.Reference;
+using Port = Pisa.Kernels.Reference.LoopPort;
 
 namespace Pisa.Kernels.Tests;
 
@@ -39,7 +39,7 @@ public class DifferentialTests
     {
         foreach (var t in new[] { Kernels.Assign.Thresholds.RcnnDefault, Kernels.Assign.Thresholds.RpnDefault, new Kernels.Assign.Thresholds(0.6, 0.4, 0.2, true, false) })
         {
-            var fused = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, t);
+            var fused = Kernels.Assign.MaxIoU(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, t);
             for (int b = 0; b < candidates.shape[0]; b++)
             {
                 var realGts = batch.GtMask[b];
@@ -144,8 +144,8 @@ public class DifferentialTests
         var weights = rand([n], generator: g) * 0.5 + 0.5;
         var labelArray = labels.data<long>().ToArray();
 
-        var fused = Reweight.IsrP(cls, pred, rois, labels, weights, targets, gtIds, c, ReweightSettings.IsrPDefault, null, null, Compat.Mmdet);
-        var port = Port.IsrP(cls, pred, rois, labelArray, weights.data<float>().ToArray(), targets, gtIds.data<long>().ToArray(), c, ReweightSettings.IsrPDefault, null, null);
+        var fused = Reweight.IsrP(cls, pred, rois, labels, weights, targets, gtIds, c, ReweightSettings.IsrPDefault, BoxCoder.Rcnn, Compat.Mmdet);
+        var port = Port.IsrP(cls, pred, rois, labelArray, weights.data<float>().ToArray(), targets, gtIds.data<long>().ToArray(), c, ReweightSettings.IsrPDefault, BoxCoder.Rcnn);
         var fusedValues = fused.data<float>().ToArray();
         for (int i = 0; i < n; i++) Assert.Equal(port[i], fusedValues[i], 1e-4f * Math.Max(1, port[i]));
 
@@ -205,10 +205,10 @@ public class DifferentialTests
         var cls = randn([b * a, c], generator: g) * 2;
         var pred = randn([b * a, 4], generator: g) * 0.3;
         var targets = randn([b * a, 4], generator: g) * 0.3 * (tensor(labels) < c).unsqueeze(-1);
-        double[] means = [0, 0, 0, 0], stds = [1, 1, 1, 1];
-        var fused = Reweight.IsrP(cls, pred, rois, tensor(labels), tensor(labelWeights), targets, fusedIds, c, ReweightSettings.IsrPDefault, means, stds,
+        var coder = BoxCoder.Unit;
+        var fused = Reweight.IsrP(cls, pred, rois, tensor(labels), tensor(labelWeights), targets, fusedIds, c, ReweightSettings.IsrPDefault, coder,
             compat, sigmoid: true).data<float>().ToArray();
-        var port = Port.IsrP(cls, pred, rois, labels, labelWeights, targets, portIds, c, ReweightSettings.IsrPDefault, means, stds, sigmoid: true, compat: compat);
+        var port = Port.IsrP(cls, pred, rois, labels, labelWeights, targets, portIds, c, ReweightSettings.IsrPDefault, coder, sigmoid: true, compat: compat);
         for (int i = 0; i < b * a; i++) Assert.Equal(port[i], fused[i], 1e-4f * Math.Max(1, port[i]));
     }
 
@@ -230,10 +230,10 @@ public class DifferentialTests
         var thresholds = new Kernels.Assign.Thresholds(0.5, 0.4, 0, true);
         var logits = randn([b, n, c], generator: new Generator((ulong)seed)) * 2;
         var pred = randn([b, n, 4], generator: new Generator((ulong)seed + 1)) * 0.2;
-        double[] means = [0, 0, 0, 0], stds = [1, 1, 1, 1];
+        var coder = BoxCoder.Unit;
         var cls = logits.clone().requires_grad_();
-        var fused = PipelineSteps.SingleStageLoss(input, cls, pred, thresholds, new FocalSettings(), BoxLoss.SmoothL1Default, ReweightSettings.IsrPDefault, null,
-            means, stds, compat)["loss_cls"];
+        var fused = LossSteps.SingleStageLoss(input, cls, pred, thresholds, new FocalSettings(), BoxLoss.SmoothL1Default, ReweightSettings.IsrPDefault, null,
+            coder, compat)["loss_cls"];
         fused.backward();
 
         var labels = new long[b * n];
@@ -253,7 +253,7 @@ public class DifferentialTests
                 long row = i * n + j;
                 labels[row] = gtInds[j] > 0 ? assignedLabels[j] : c;
                 weights[row] = gtInds[j] >= 0 ? 1 : 0;
-                if (gtInds[j] > 0) targets[row] = Boxes.EncodeDeltaXywh(batch.Proposals[i][j].unsqueeze(0), gts[gtInds[j] - 1].unsqueeze(0), means, stds)[0];
+                if (gtInds[j] > 0) targets[row] = coder.Encode(batch.Proposals[i][j].unsqueeze(0), gts[gtInds[j] - 1].unsqueeze(0))[0];
             }
         }
         var perImage = Port.BatchGtIds(positiveGts, gtCounts, compat);
@@ -262,7 +262,7 @@ public class DifferentialTests
             for (int j = 0, k = 0; j < n; j++)
                 if (labels[i * n + j] < c) ids[i * n + j] = perImage[i][k++];
         var isr = Port.IsrP(logits.reshape(-1, c), pred.reshape(-1, 4), batch.Proposals.reshape(-1, 4), labels, weights, targets, ids, c,
-            ReweightSettings.IsrPDefault, means, stds, sigmoid: true, compat: compat);
+            ReweightSettings.IsrPDefault, coder, sigmoid: true, compat: compat);
         int positives = labels.Count(l => l < c);
         Assert.True(positives > 0);
         var reference = logits.clone().reshape(-1, c).requires_grad_();
@@ -279,24 +279,25 @@ public class DifferentialTests
     {
         var batch = RandomBatch.Create(seed, images: 2, proposals: 200, allowEmptyImage: false);
         var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
-        var assigned = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
+        var assigned = Kernels.Assign.MaxIoU(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
         var negatives = assigned.GtInds == 0;
         long b = candidates.shape[0], n = candidates.shape[1];
         var logits = RandomBatch.Logits(seed, b, n, batch.NumClasses);
         var deltas = randn([b, n, 4 * batch.NumClasses], generator: new Generator((ulong)seed)) * 0.2;
         var settings = new ScoreHlrSettings();
         const long budget = 25; // far fewer than the valid negatives: no random fill, so the result is deterministic
-        var fused = Sample.ScoreHlrNegatives(negatives, logits, deltas, candidates, full(b, budget), settings, null, null, Compat.Mmdet, new Generator(1));
+        var fused = Sample.ScoreHlrNegatives(negatives, logits, deltas, candidates, full(b, budget), settings, BoxCoder.Rcnn, Compat.Mmdet, new Generator(1));
+        var fusedWeightsAll = Reweight.IsrN(fused, ReweightSettings.IsrNDefault);
         for (int i = 0; i < b; i++)
         {
             var negIndex = negatives[i].nonzero().squeeze(-1);
             var (selected, weights) = Port.ScoreHlrNegatives(logits[i].index_select(0, negIndex), deltas[i].index_select(0, negIndex),
-                candidates[i].index_select(0, negIndex), budget, settings, null, null, new Random(1));
+                candidates[i].index_select(0, negIndex), budget, settings, ReweightSettings.IsrNDefault, BoxCoder.Rcnn, new Random(1));
             Assert.Equal(budget, selected.Length);
             var chosen = fused.Selected[i].nonzero().squeeze(-1);
             var inOrder = chosen.index_select(0, fused.Order[i].index_select(0, chosen).argsort());
             Assert.Equal(selected.Select(k => negIndex[k].item<long>()), inOrder.data<long>().ToArray());
-            var fusedWeights = fused.Weights[i].index_select(0, inOrder).data<float>().ToArray();
+            var fusedWeights = fusedWeightsAll[i].index_select(0, inOrder).data<float>().ToArray();
             for (int k = 0; k < weights.Length; k++) Assert.Equal(weights[k], fusedWeights[k], 1e-4f);
         }
     }

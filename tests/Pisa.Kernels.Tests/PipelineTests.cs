@@ -1,4 +1,5 @@
 using Pisa.Kernels.Pipeline;
+using Pisa.Kernels.Reference;
 using static TorchSharp.torch;
 
 namespace Pisa.Kernels.Tests;
@@ -33,9 +34,9 @@ public class PipelineTests
         Assert.True(((positive & ~valid).sum().item<long>()) == 0);
         Assert.True((positive.sum(1) <= 128).all().item<bool>());
         // Each image fills min(#pos, 128) positives and min(#neg, 512 - that) negatives; the other slots are padding.
-        var assigned = PipelineSteps.AssignCandidates(Input(batch), Kernels.Assign.Thresholds.RcnnDefault, true).Assigned;
-        var positives = Ranks.Count(assigned.GtInds > 0).clamp_max(128);
-        var expected = positives + minimum(Ranks.Count(assigned.GtInds == 0), 512 - positives);
+        var assigned = TargetSteps.AssignCandidates(Input(batch), Kernels.Assign.Thresholds.RcnnDefault, true).Assigned;
+        var positives = RankOps.Count(assigned.GtInds > 0).clamp_max(128);
+        var expected = positives + minimum(RankOps.Count(assigned.GtInds == 0), 512 - positives);
         Assert.True((valid.sum(1) == expected).all().item<bool>());
         Assert.True((positive.sum(1) == positives).all().item<bool>());
         // Positives come first in each image's slots.
@@ -57,14 +58,14 @@ public class PipelineTests
     {
         var batch = RandomBatch.Create(42, images: 2, proposals: 60, allowEmptyImage: false);
         var input = Input(batch) with { ImageSizes = zeros(2, 2) };
-        var candidates = PipelineSteps.AssignCandidates(input, Kernels.Assign.Thresholds.RcnnDefault, true);
+        var candidates = TargetSteps.AssignCandidates(input, Kernels.Assign.Thresholds.RcnnDefault, true);
         var positives = candidates.Assigned.GtInds > 0;
         var negatives = candidates.Assigned.GtInds == 0;
         var weights = full_like(candidates.Assigned.MaxOverlaps, 0.5);
         var made = tensor(new[] { false, true });
         Tensor NegativeWeights(Compat compat)
         {
-            var s = PipelineSteps.PackSamples(input, candidates, positives, negatives, 64, null, null, compat, null, weights, made);
+            var s = TargetSteps.PackSamples(input, candidates, positives, negatives, 64, BoxCoder.Rcnn, compat, null, weights, made);
             var isNegative = s.Valid & (s.Labels == batch.NumClasses);
             return s.LabelWeights.view(2, 64)[1][isNegative.view(2, 64)[1]];
         }
@@ -80,8 +81,8 @@ public class PipelineTests
         var input = new SingleStageInput(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtLabels, batch.GtMask, batch.NumClasses);
         var cls = randn([3, 300, batch.NumClasses], generator: new Generator(5)).requires_grad_();
         var pred = (randn([3, 300, 4], generator: new Generator(6)) * 0.1).requires_grad_();
-        var losses = PipelineSteps.SingleStageLoss(input, cls, pred, new Kernels.Assign.Thresholds(0.5, 0.4, 0, true), new FocalSettings(), BoxLoss.SmoothL1Default,
-            ReweightSettings.IsrPDefault, ReweightSettings.CarlDefault, null, null, Compat.Corrected);
+        var losses = LossSteps.SingleStageLoss(input, cls, pred, new Kernels.Assign.Thresholds(0.5, 0.4, 0, true), new FocalSettings(), BoxLoss.SmoothL1Default,
+            ReweightSettings.IsrPDefault, ReweightSettings.CarlDefault, BoxCoder.Rcnn, Compat.Corrected);
         var total = losses.Values.Aggregate((a, b) => a + b);
         Assert.True(float.IsFinite(total.item<float>()) && total.item<float>() > 0);
         total.backward();

@@ -28,7 +28,7 @@ public class PropertyTests
         var (cls, pred, rois, labels, weights, targets, gtIds) = Samples(seed);
         foreach (var compat in new[] { Compat.Mmdet, Compat.Corrected })
         {
-            var updated = Reweight.IsrP(cls, pred, rois, labels, weights, targets, gtIds, 4, ReweightSettings.IsrPDefault, null, null, compat);
+            var updated = Reweight.IsrP(cls, pred, rois, labels, weights, targets, gtIds, 4, ReweightSettings.IsrPDefault, BoxCoder.Rcnn, compat);
             var positive = labels < 4;
             var loss = Loss.CrossEntropy(cls, labels);
             double before = (loss * weights)[positive].sum().item<float>(), after = (loss * updated)[positive].sum().item<float>();
@@ -43,7 +43,7 @@ public class PropertyTests
     {
         var (cls, pred, rois, labels, weights, targets, gtIds) = Samples(seed);
         var sigmoidLogits = cls[.., ..4];
-        var updated = Reweight.IsrP(sigmoidLogits, pred, rois, labels, weights, targets, gtIds, 4, ReweightSettings.IsrPDefault, null, null, Compat.Mmdet, sigmoid: true);
+        var updated = Reweight.IsrP(sigmoidLogits, pred, rois, labels, weights, targets, gtIds, 4, ReweightSettings.IsrPDefault, BoxCoder.Rcnn, Compat.Mmdet, sigmoid: true);
         var positive = labels < 4;
         var loss = Loss.SigmoidFocal(sigmoidLogits, labels).sum(-1);
         double before = (loss * weights)[positive].sum().item<float>(), after = (loss * updated)[positive].sum().item<float>();
@@ -83,7 +83,7 @@ public class PropertyTests
         var ious = (rand([50], generator: g) * 10).floor() / 10;
         foreach (var compat in new[] { Compat.Mmdet, Compat.Corrected })
         {
-            var ranks = Rank.IoUHlr(ious, gtIds, labels, ones(50, ScalarType.Bool), 3, compat);
+            var ranks = Hlr.IoU(ious, gtIds, labels, ones(50, ScalarType.Bool), 3, compat);
             for (long c = 0; c < 3; c++)
             {
                 var inClass = ranks.Rank[labels == c].sort().Values.data<long>().ToArray();
@@ -98,10 +98,10 @@ public class PropertyTests
     {
         var batch = RandomBatch.Create(seed);
         var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
-        var assigned = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
+        var assigned = Kernels.Assign.MaxIoU(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
         var positives = assigned.GtInds > 0;
         var negatives = assigned.GtInds == 0;
-        var posCount = Ranks.Count(positives);
+        var posCount = RankOps.Count(positives);
         const int num = 32;
         long posBudget = Sample.PositiveBudget(num, 0.25);
         var gen = new Generator((ulong)seed);
@@ -110,28 +110,28 @@ public class PropertyTests
         {
             var ib = Sample.InstanceBalancedPositives(assigned.GtInds, posBudget, compat, gen);
             Assert.True((ib & ~positives).sum().item<long>() == 0);
-            Assert.True((Ranks.Count(ib) <= posBudget).all().item<bool>());
+            Assert.True((RankOps.Count(ib) <= posBudget).all().item<bool>());
             if (compat == Compat.Corrected)
-                Assert.True(Same(Ranks.Count(ib), posCount.clamp_max(posBudget)));
+                Assert.True(Same(RankOps.Count(ib), posCount.clamp_max(posBudget)));
 
-            var negBudget = Sample.NegativeBudget(num, Ranks.Count(ib));
+            var negBudget = Sample.NegativeBudget(num, RankOps.Count(ib));
             var iouBalanced = Sample.IoUBalancedNegatives(assigned.GtInds, assigned.MaxOverlaps, mask, negBudget, new IoUBalancedSettings(), seed % 2 == 0, compat, gen);
             Assert.True((iouBalanced & ~negatives).sum().item<long>() == 0);
-            Assert.True(Same(Ranks.Count(iouBalanced), minimum(Ranks.Count(negatives), negBudget)));
+            Assert.True(Same(RankOps.Count(iouBalanced), minimum(RankOps.Count(negatives), negBudget)));
         }
 
         var random = Sample.RandomPositives(assigned.GtInds, posBudget, gen);
-        Assert.True(Same(Ranks.Count(random), posCount.clamp_max(posBudget)));
-        var capped = Sample.NegativeBudget(num, Ranks.Count(random), negPosUb: 3);
-        Assert.True((capped <= 3 * Ranks.Count(random).clamp_min(1)).all().item<bool>());
+        Assert.True(Same(RankOps.Count(random), posCount.clamp_max(posBudget)));
+        var capped = Sample.NegativeBudget(num, RankOps.Count(random), negPosUb: 3);
+        Assert.True((capped <= 3 * RankOps.Count(random).clamp_min(1)).all().item<bool>());
         var randomNeg = Sample.RandomNegatives(assigned.GtInds, capped, gen);
-        Assert.True(Same(Ranks.Count(randomNeg), minimum(Ranks.Count(negatives), capped)));
+        Assert.True(Same(RankOps.Count(randomNeg), minimum(RankOps.Count(negatives), capped)));
         Assert.True((randomNeg & ~negatives).sum().item<long>() == 0);
 
         var logits = RandomBatch.Logits(seed, candidates.shape[0], candidates.shape[1], batch.NumClasses);
         var lossPerCandidate = Loss.CrossEntropy(logits, full_like(assigned.GtInds, batch.NumClasses));
         var ohem = Sample.HardestByLoss(negatives, lossPerCandidate, capped);
-        Assert.True(Same(Ranks.Count(ohem), minimum(Ranks.Count(negatives), capped)));
+        Assert.True(Same(RankOps.Count(ohem), minimum(RankOps.Count(negatives), capped)));
         // OHEM keeps the hardest: no unchosen negative has a higher loss than a chosen one.
         for (int b = 0; b < candidates.shape[0]; b++)
         {
@@ -146,26 +146,28 @@ public class PropertyTests
     {
         var batch = RandomBatch.Create(seed, proposals: 150);
         var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
-        var assigned = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
+        var assigned = Kernels.Assign.MaxIoU(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
         var negatives = assigned.GtInds == 0;
         long b = candidates.shape[0], n = candidates.shape[1];
         var logits = RandomBatch.Logits(seed, b, n, batch.NumClasses);
         var deltas = randn([b, n, 4 * batch.NumClasses], generator: new Generator((ulong)seed)) * 0.2;
         var budget = full(b, 40L);
-        var sample = Sample.ScoreHlrNegatives(negatives, logits, deltas, candidates, budget, new ScoreHlrSettings(ScoreThr: 0.3), null, null, Compat.Mmdet, new Generator(3));
+        var sample = Sample.ScoreHlrNegatives(negatives, logits, deltas, candidates, budget, new ScoreHlrSettings(ScoreThr: 0.3), BoxCoder.Rcnn, Compat.Mmdet, new Generator(3));
+
+        var weights = Reweight.IsrN(sample, ReweightSettings.IsrNDefault);
 
         Assert.True((sample.Selected & ~negatives).sum().item<long>() == 0);
-        Assert.True(Same(Ranks.Count(sample.Selected), minimum(Ranks.Count(negatives), budget)));
+        Assert.True(Same(RankOps.Count(sample.Selected), minimum(RankOps.Count(negatives), budget)));
         var backgroundLoss = -logits.log_softmax(-1)[.., .., batch.NumClasses];
         for (int i = 0; i < b; i++)
         {
             var chosen = sample.Selected[i];
             var order = sample.Order[i][chosen].sort().Values.data<long>().ToArray();
             Assert.Equal(Enumerable.Range(0, order.Length).Select(k => (long)k), order);
-            double plain = backgroundLoss[i][chosen].sum().item<float>(), weighted = (backgroundLoss[i] * sample.Weights[i])[chosen].sum().item<float>();
+            double plain = backgroundLoss[i][chosen].sum().item<float>(), weighted = (backgroundLoss[i] * weights[i])[chosen].sum().item<float>();
             Assert.Equal(plain, weighted, Math.Max(1e-6, plain * 1e-5));
         }
-        Assert.False(sample.Weights.isnan().any().item<bool>() || sample.Weights.isinf().any().item<bool>());
+        Assert.False(weights.isnan().any().item<bool>() || weights.isinf().any().item<bool>());
     }
 
     [Fact]
@@ -173,7 +175,7 @@ public class PropertyTests
     {
         var batch = RandomBatch.Create(11);
         var (candidates, mask) = Sample.WithGtsPrepended(batch.Proposals, batch.ProposalMask, batch.Gts, batch.GtMask);
-        var assigned = Kernels.Assign.MaxIou(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
+        var assigned = Kernels.Assign.MaxIoU(batch.Gts, candidates, batch.GtLabels, batch.GtMask, mask, Kernels.Assign.Thresholds.RcnnDefault);
         Tensor Draw(ulong seed) => Sample.IoUBalancedNegatives(assigned.GtInds, assigned.MaxOverlaps, mask, full(3, 20L), new IoUBalancedSettings(), true, Compat.Mmdet, new Generator(seed));
         Assert.True(Same(Draw(5), Draw(5)));
         Assert.False(Same(Draw(5), Draw(6)));
@@ -185,7 +187,7 @@ public class PropertyTests
         var gts = tensor(new float[] { 0, 0, 10, 10 }).view(1, 1, 4);
         foreach (var t in new[] { Kernels.Assign.Thresholds.RcnnDefault, Kernels.Assign.Thresholds.RpnDefault })
         {
-            var assigned = Kernels.Assign.MaxIou(gts, zeros(1, 0, 4), zeros(1, 1, ScalarType.Int64), ones(1, 1, ScalarType.Bool), zeros(1, 0, ScalarType.Bool), t);
+            var assigned = Kernels.Assign.MaxIoU(gts, zeros(1, 0, 4), zeros(1, 1, ScalarType.Int64), ones(1, 1, ScalarType.Bool), zeros(1, 0, ScalarType.Bool), t);
             Assert.Equal([1L, 0L], assigned.GtInds.shape);
             Assert.Equal([1L, 0L], assigned.MaxOverlaps.shape);
         }

@@ -43,7 +43,7 @@ public class CheckerTests
             ["/r/child.yaml"] = "recipe: child\nbase: root\n",
         });
         Recipe r = TestRecipes.Valid(new RecipeLoader(source).LoadFile("/r/child.yaml"));
-        Assert.Equal((new CarlSettings(3, 0.2), "root"), (r.Loss.Carl, r.BaseChain[1]));
+        Assert.Equal((new ReweightSettings(3, 0.2), "root"), (r.Loss.Carl, r.BaseChain[1]));
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public class ModelTests
         Walk(typeof(Recipe), "Recipe", seen, problems);
         Walk(typeof(DiagnosticInfo), "DiagnosticInfo", seen, problems);
         Assert.Empty(problems);
-        Assert.Contains(typeof(IsrSettings), seen); // the walk reached the leaves
+        Assert.Contains(typeof(ReweightSettings), seen); // the walk reached the leaves
     }
 
     private static void Walk(Type type, string where, HashSet<Type> seen, List<string> problems)

@@ -9,7 +9,7 @@ public class OverrideAndVariantTests
     public void An_override_replaces_a_value_and_can_turn_a_stage_off()
     {
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("pisa-faster-rcnn", "loss.carl.k=2", "loss.cls.isr=null"));
-        Assert.Equal(new CarlSettings(2, 0.2), r.Loss.Carl);
+        Assert.Equal(new ReweightSettings(2, 0.2), r.Loss.Carl);
         Assert.Null(r.Loss.Cls.Isr);
     }
 
@@ -17,7 +17,7 @@ public class OverrideAndVariantTests
     public void An_override_turns_on_an_optional_stage_with_its_defaults()
     {
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("faster-rcnn", "loss.carl.bias=0.3"));
-        Assert.Equal(new CarlSettings(1, 0.3), r.Loss.Carl); // k's default, 1, comes from the key table
+        Assert.Equal(new ReweightSettings(1, 0.3), r.Loss.Carl); // k's default, 1, comes from the key table
     }
 
     [Fact]
@@ -25,7 +25,7 @@ public class OverrideAndVariantTests
     {
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("faster-rcnn", "train.lr_steps=[4, 6]", "loss.carl={ k: 2, bias: 0 }"));
         Assert.Equal([4, 6], r.Train.LrSteps);
-        Assert.Equal(new CarlSettings(2, 0), r.Loss.Carl);
+        Assert.Equal(new ReweightSettings(2, 0), r.Loss.Carl);
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public class OverrideAndVariantTests
     {
         RecipeLoadResult result = TestRecipes.LoadShipped("pisa-sweep", "loss.carl.bias=0.5", "loss.carl.k=3");
         Recipe point = result.Points.Single(p => p.TypeName == "PisaSweep_IsrK1_CarlBias0");
-        Assert.Equal(new CarlSettings(3, 0), point.Loss.Carl);
+        Assert.Equal(new ReweightSettings(3, 0), point.Loss.Carl);
     }
 
     [Fact]

@@ -63,10 +63,10 @@ public class ShippedRecipeTests
         // pisa_faster_rcnn_r50_fpn_1x_coco.py: ScoreHLRSampler k=0.5 bias=0 (score_thr 0.05, iou_thr 0.5 by default),
         // isr k=2 bias=0, carl k=1 bias=0.2, SmoothL1Loss beta=1.0, 2000 proposals in training and testing.
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("pisa-faster-rcnn"));
-        Assert.Equal(new NegativeSampler(NegativeSamplerKind.ScoreHlr, null, new ScoreHlrOptions(0.05, 0.5), new IsrSettings(0.5, 0)), r.Sample!.Negatives);
+        Assert.Equal(new NegativeSampler(NegativeSamplerKind.ScoreHlr, null, new ScoreHlrOptions(0.05, 0.5), new ReweightSettings(0.5, 0)), r.Sample!.Negatives);
         Assert.Equal(new RankSettings(PositiveRankKind.IouHlr, NegativeRankKind.ScoreHlr, new ScoreHlrOptions(0.05, 0.5)), r.Rank);
-        Assert.Equal(new IsrSettings(2, 0), r.Loss.Cls.Isr);
-        Assert.Equal(new CarlSettings(1, 0.2), r.Loss.Carl);
+        Assert.Equal(new ReweightSettings(2, 0), r.Loss.Cls.Isr);
+        Assert.Equal(new ReweightSettings(1, 0.2), r.Loss.Carl);
         Assert.Equal(new BoxLoss(BoxLossKind.SmoothL1, 1, 1, null), r.Loss.Box);
         Assert.Equal(new RpnSettings(2000, 2000), r.Rpn);
     }
@@ -96,8 +96,8 @@ public class ShippedRecipeTests
     {
         // pisa_retinanet_r50_fpn_1x_coco.py: isr k=2 bias=0, carl k=1 bias=0.2, SmoothL1Loss beta=0.11.
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("pisa-retinanet"));
-        Assert.Equal(new IsrSettings(2, 0), r.Loss.Cls.Isr);
-        Assert.Equal(new CarlSettings(1, 0.2), r.Loss.Carl);
+        Assert.Equal(new ReweightSettings(2, 0), r.Loss.Cls.Isr);
+        Assert.Equal(new ReweightSettings(1, 0.2), r.Loss.Carl);
         Assert.Equal(new BoxLoss(BoxLossKind.SmoothL1, 1, 0.11, null), r.Loss.Box);
         Assert.Equal(ClassificationLossKind.Focal, r.Loss.Cls.Type);
     }

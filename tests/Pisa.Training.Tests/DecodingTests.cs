@@ -1,7 +1,7 @@
 using Pisa.Evaluation.Coco;
 using Pisa.Training.Data;
 using Pisa.Training.Inference;
-using Pisa.Training.Interim;
+using Pisa.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,10 +16,10 @@ public class DecodingTests
     {
         // Prior [0, 0, 10, 20]: centre (5, 10), size 10×20. Unit stds, deltas (0.1, -0.2, ln 2, 0):
         // centre (5 + 10·0.1, 10 - 20·0.2) = (6, 6), size (20, 20) → [-4, -4, 16, 16].
-        var boxes = BoxOps.DecodeDeltas(tensor(new float[] { 0, 0, 10, 20 }), tensor(new float[] { 0.1f, -0.2f, MathF.Log(2), 0 }), BoxOps.UnitStds);
+        var boxes = BoxCoder.Unit.Decode(tensor(new float[] { 0, 0, 10, 20 }), tensor(new float[] { 0.1f, -0.2f, MathF.Log(2), 0 }));
         AssertClose([-4, -4, 16, 16], boxes);
-        // R-CNN stds (0.1, 0.1, 0.2, 0.2) scale the deltas first: (1, -2, 5 ln 2, 0) is the same box.
-        boxes = BoxOps.DecodeDeltas(tensor(new float[] { 0, 0, 10, 20 }), tensor(new float[] { 1, -2, 5 * MathF.Log(2), 0 }), BoxOps.RcnnStds);
+        // The R-CNN coder's stds (a tenth for the centre, a fifth for the size) scale the deltas first: (1, -2, 5 ln 2, 0) is the same box.
+        boxes = BoxCoder.Rcnn.Decode(tensor(new float[] { 0, 0, 10, 20 }), tensor(new float[] { 1, -2, 5 * MathF.Log(2), 0 }));
         AssertClose([-4, -4, 16, 16], boxes);
     }
 
@@ -27,7 +27,7 @@ public class DecodingTests
     public void Width_and_height_deltas_are_clamped_at_the_ratio_clip()
     {
         // dw = 10 clamps to ln(1000/16): the width grows by exactly 62.5, 10 → 625, centred at 5: [-307.5, 317.5].
-        var boxes = BoxOps.DecodeDeltas(tensor(new float[] { 0, 0, 10, 20 }), tensor(new float[] { 0, 0, 10, 0 }), BoxOps.UnitStds);
+        var boxes = BoxCoder.Unit.Decode(tensor(new float[] { 0, 0, 10, 20 }), tensor(new float[] { 0, 0, 10, 0 }));
         AssertClose([-307.5f, 0, 317.5f, 20], boxes, precision: 2);
     }
 
@@ -44,7 +44,7 @@ public class DecodingTests
         }).reshape(5, 4);
         var scores = tensor(new float[] { 0.9f, 0.8f, 0.7f, 0.95f, 0.6f });
         var labels = tensor(new long[] { 0, 0, 1, 0, 0 });
-        Assert.Equal([3L, 0, 2, 4], BoxOps.BatchedNms(boxes, scores, labels, 0.5));
+        Assert.Equal([3L, 0, 2, 4], Nms.Batched(boxes, scores, labels, 0.5).data<long>().ToArray());
     }
 
     [Fact]

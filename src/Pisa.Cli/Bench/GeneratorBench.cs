@@ -4,6 +4,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Pisa.Compilation;
 using Pisa.Generators;
 using Pisa.Kernels.Pipeline;
+using Pisa.Kernels.Reference;
 using Pisa.Recipes;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Pisa.Kernels;
 using Pisa.Kernels.Pipeline;
 using static TorchSharp.torch;
-using Port = Pisa.Kernels.Tests.LoopPort.LoopPort;
+using Port = Pisa.Kernels.Reference.LoopPort;
 
 namespace Pisa.Cli.Bench;
 
@@ -43,8 +43,7 @@ public static class KernelBench
 {
     private const int SamplesPerImage = 512;
     private const long PositiveBudget = 128; // int(512 * 0.25)
-    private static readonly double[] Means = [0, 0, 0, 0];
-    private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];
+    private static readonly BoxCoder Coder = BoxCoder.Rcnn;
 
     /// <summary>Measures one workload.</summary>
     /// <param name="repeats">timed runs per stage (after the warm-up); the median is reported.</param>
@@ -109,21 +108,22 @@ public static class KernelBench
             ones(b, w.GtsPerImage, ScalarType.Bool), tensor(new[] { Workload.Height, Workload.Width }).expand(b, 2), w.NumClasses);
 
         var t0 = clock.Ms;
-        var candidates = PipelineSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
+        var candidates = TargetSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
         var gtInds = candidates.Assigned.GtInds;
         var t1 = clock.Ms;
 
         var positives = Sample.InstanceBalancedPositives(gtInds, PositiveBudget, Compat.Mmdet, generator);
-        var negativeBudget = Sample.NegativeBudget(SamplesPerImage, Ranks.Count(positives));
+        var negativeBudget = Sample.NegativeBudget(SamplesPerImage, RankOps.Count(positives));
         _ = Sample.IoUBalancedNegatives(gtInds, candidates.Assigned.MaxOverlaps, candidates.Mask, negativeBudget, new IoUBalancedSettings(-1, 0, 3),
             firstCall: false, Compat.Mmdet, generator);
         var t2 = clock.Ms;
 
-        var hlr = Sample.ScoreHlrNegatives(gtInds == 0, w.ClsScore, w.BboxPred, candidates.Boxes, negativeBudget, new ScoreHlrSettings(0.5, 0, 0.05, 0.5),
-            Means, Stds, Compat.Mmdet, generator);
+        var hlr = Sample.ScoreHlrNegatives(gtInds == 0, w.ClsScore, w.BboxPred, candidates.Boxes, negativeBudget, new ScoreHlrSettings(0.05, 0.5),
+            Coder, Compat.Mmdet, generator);
+        var hlrWeights = Reweight.IsrN(hlr, new ReweightSettings(0.5, 0));
         var t3 = clock.Ms;
 
-        var sample = PipelineSteps.PackSamples(input, candidates, positives, hlr.Selected, SamplesPerImage, Means, Stds, Compat.Mmdet, hlr.Order, hlr.Weights, hlr.HasWeights);
+        var sample = TargetSteps.PackSamples(input, candidates, positives, hlr.Selected, SamplesPerImage, Coder, Compat.Mmdet, hlr.Order, hlrWeights, hlr.HasNegatives);
         // Stand-in for the box head on the sampled RoIs: look up the workload's outputs (data preparation, not timed).
         var beforeLookup = clock.Ms;
         var rows = (sample.CandidateIndex.view(b, SamplesPerImage) + arange(b).unsqueeze(-1) * w.ClsScore.shape[1]).flatten();
@@ -131,7 +131,7 @@ public static class KernelBench
         var pred = w.BboxPred.view(-1, w.BboxPred.shape[2]).index_select(0, rows);
         double lookup = clock.Ms - beforeLookup;
         _ = Reweight.IsrP(cls, pred, sample.Rois[.., 1..], sample.Labels, sample.LabelWeights, sample.BboxTargets, sample.PosGtIds, w.NumClasses,
-            new ReweightSettings(2, 0), Means, Stds, Compat.Mmdet);
+            new ReweightSettings(2, 0), Coder, Compat.Mmdet);
         var t4 = clock.Ms;
 
         _ = Reweight.Carl(cls, sample.Labels, pred, sample.BboxTargets, w.NumClasses, new ReweightSettings(1, 0.2), false, BoxLoss.SmoothL1Default, sample.SampleCount());
@@ -161,7 +161,7 @@ public static class KernelBench
             var negatives = Enumerable.Range(0, gtInds.Length).Where(k => gtInds[k] == 0).Select(k => (long)k).ToArray();
             var negIndex = tensor(negatives);
             var (selected, weights) = Port.ScoreHlrNegatives(w.ClsScore[i].index_select(0, negIndex), w.BboxPred[i].index_select(0, negIndex),
-                candidates.index_select(0, negIndex), SamplesPerImage - positives.Length, new ScoreHlrSettings(0.5, 0, 0.05, 0.5), Means, Stds, random);
+                candidates.index_select(0, negIndex), SamplesPerImage - positives.Length, new ScoreHlrSettings(0.05, 0.5), new ReweightSettings(0.5, 0), Coder, random);
             double t3 = clock.Ms;
             (assign, libra, scoreHlr) = (assign + t1 - t0, libra + t2 - t1, scoreHlr + t3 - t2);
             rows.AddRange(positives.Select(p => (i, p, labels[p], gtInds[p] - 1, gtInds[p] - 1 + offset, 1f)));
@@ -177,10 +177,10 @@ public static class KernelBench
         var pred = w.BboxPred[image, candidate];
         var labelArray = rows.Select(r => r.Label).ToArray();
         var gtOfRow = w.Gts[image, tensor(rows.Select(r => r.LocalGt).ToArray())];
-        var targets = Boxes.EncodeDeltaXywh(rois, gtOfRow, Means, Stds) * tensor(labelArray.Select(l => l < w.NumClasses ? 1f : 0f).ToArray()).unsqueeze(-1);
+        var targets = Coder.Encode(rois, gtOfRow) * tensor(labelArray.Select(l => l < w.NumClasses ? 1f : 0f).ToArray()).unsqueeze(-1);
         double t4 = clock.Ms;
         _ = Port.IsrP(cls, pred, rois, labelArray, rows.Select(r => r.Weight).ToArray(), targets, rows.Select(r => r.GtId).ToArray(), w.NumClasses,
-            new ReweightSettings(2, 0), Means, Stds);
+            new ReweightSettings(2, 0), Coder);
         double t5 = clock.Ms;
         _ = Port.Carl(cls, labelArray, pred, targets, w.NumClasses, new ReweightSettings(1, 0.2));
         double t6 = clock.Ms;

@@ -1,5 +1,5 @@
 using Pisa.Kernels;
-using Pisa.Kernels.Conformance;
+using Pisa.Conformance;
 using static TorchSharp.torch;
 
 namespace Pisa.Cli.Bench;

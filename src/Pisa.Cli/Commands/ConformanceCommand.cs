@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using Pisa.Kernels.Conformance;
+using Pisa.Conformance;
 using Spectre.Console.Cli;
 
 namespace Pisa.Cli.Commands;

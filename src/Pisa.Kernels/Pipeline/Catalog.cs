@@ -10,6 +10,9 @@ public interface IRecipePipeline
 
     /// <summary>The variant point's generated name, or null for a recipe without variants.</summary>
     string? VariantName { get; }
+
+    /// <summary>The coder the pipeline encodes its box targets with: the head's deltas decode with the same one.</summary>
+    BoxCoder Coder { get; }
 }
 
 /// <summary>
@@ -36,7 +39,7 @@ public sealed record PipelineInfo(string Recipe, string? Variant, string TypeNam
     public string Name => Variant ?? Recipe;
 }
 
-/// <summary>Small steps generated pipelines call besides <see cref="PipelineSteps"/>.</summary>
+/// <summary>Small steps generated pipelines call besides <see cref="TargetSteps"/> and <see cref="LossSteps"/>.</summary>
 public static class PipelineSupport
 {
     /// <summary>Moves every tensor of a sample out of the current dispose scope, to the caller's.</summary>

@@ -53,7 +53,7 @@ public sealed record TwoStageSample(Tensor Rois, Tensor Valid, Tensor Labels, Te
 /// A generated two-stage sample pipeline: phase 1 samples (no gradient), the runner runs the box head on the sampled RoIs
 /// with gradient, phase 2 turns the head's outputs into named loss tensors (<c>loss_cls</c>, <c>loss_bbox</c>, and
 /// <c>loss_carl</c> when the recipe has CARL). Implementations are straight-line calls into the kernels with the recipe's
-/// hyper-parameters as constants; see <see cref="ExamplePisaTwoStagePipeline"/> for the pattern the generator follows.
+/// hyper-parameters as constants; <c>Pisa.Kernels.Reference.ExamplePisaTwoStagePipeline</c> is the pattern the generator follows.
 /// </summary>
 public interface ISamplePipeline
 {

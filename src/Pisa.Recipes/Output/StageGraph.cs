@@ -28,9 +28,9 @@ public static class StageGraph
         Add("rank", $"positives {(recipe.Rank.Positives == PositiveRankKind.IouHlr ? "by IoU-HLR" : "not ranked")}; negatives "
             + (recipe.Rank.ScoreHlr is ScoreHlrOptions h ? $"by Score-HLR (valid when score > {N(h.ScoreThr)}, grouped by nms_match at IoU >= {N(h.IouThr)})" : "not ranked"));
         var reweight = new List<string>();
-        if (recipe.Sample?.Negatives.IsrN is IsrSettings n) reweight.Add($"ISR-N on sampled negatives (k {N(n.K)}, bias {N(n.Bias)})");
-        if (recipe.Loss.Cls.Isr is IsrSettings p) reweight.Add($"ISR-P on positives (k {N(p.K)}, bias {N(p.Bias)})");
-        if (recipe.Loss.Carl is CarlSettings c) reweight.Add($"CARL on positives' box loss (k {N(c.K)}, bias {N(c.Bias)})");
+        if (recipe.Sample?.Negatives.IsrN is ReweightSettings n) reweight.Add($"ISR-N on sampled negatives (k {N(n.K)}, bias {N(n.Bias)})");
+        if (recipe.Loss.Cls.Isr is ReweightSettings p) reweight.Add($"ISR-P on positives (k {N(p.K)}, bias {N(p.Bias)})");
+        if (recipe.Loss.Carl is ReweightSettings c) reweight.Add($"CARL on positives' box loss (k {N(c.K)}, bias {N(c.Bias)})");
         Add("reweight", reweight.Count == 0 ? "none" : string.Join("; ", reweight));
         Add("loss", $"{Classification(recipe.Loss.Cls)} + {Box(recipe.Loss.Box)}{(recipe.Loss.Carl is null ? "" : " + CARL")}");
         return lines;

@@ -19,7 +19,7 @@ internal static class RecipeBuilder
             Assign: new AssignSettings(v.Number("assign.pos_iou"), v.Number("assign.neg_iou"), v.Number("assign.min_pos_iou"), v.Boolean("assign.match_low_quality")),
             Rpn: twoStage ? new RpnSettings(v.Integer("rpn.train_proposals"), v.Integer("rpn.test_proposals")) : null,
             Sample: twoStage ? Sample(v) : null,
-            Loss: new LossSettings(Classification(v), Box(v), v.IsOn("loss.carl") ? new CarlSettings(v.Number("loss.carl.k"), v.Number("loss.carl.bias")) : null),
+            Loss: new LossSettings(Classification(v), Box(v), v.IsOn("loss.carl") ? new ReweightSettings(v.Number("loss.carl.k"), v.Number("loss.carl.bias")) : null),
             Train: Train(v),
             Model: Model(v),
             Variants: axes.Select(a => new VariantAxis(a.Key, a.Label, a.Canonical.ToEquatableArray())).ToEquatableArray(),
@@ -35,7 +35,7 @@ internal static class RecipeBuilder
                 ? new IouBalancedOptions(v.Number("sample.negatives.floor_thr"), v.Number("sample.negatives.floor_fraction"), v.Integer("sample.negatives.num_bins"))
                 : null,
             negatives == NegativeSamplerKind.ScoreHlr ? new ScoreHlrOptions(v.Number("sample.negatives.score_thr"), v.Number("sample.negatives.iou_thr")) : null,
-            negatives == NegativeSamplerKind.ScoreHlr ? new IsrSettings(v.Number("sample.negatives.k"), v.Number("sample.negatives.bias")) : null);
+            negatives == NegativeSamplerKind.ScoreHlr ? new ReweightSettings(v.Number("sample.negatives.k"), v.Number("sample.negatives.bias")) : null);
         return new SampleSettings(v.Integer("sample.num"), v.Number("sample.pos_fraction"), v.Integer("sample.neg_pos_ub"),
             v.Boolean("sample.add_gt_as_proposals"), v.Name<PositiveSamplerKind>("sample.positives.type"), sampler);
     }
@@ -45,7 +45,7 @@ internal static class RecipeBuilder
         var type = v.Name<ClassificationLossKind>("loss.cls.type");
         return new ClassificationLoss(type, v.Number("loss.cls.loss_weight"),
             type == ClassificationLossKind.Focal ? new FocalOptions(v.Number("loss.cls.gamma"), v.Number("loss.cls.alpha")) : null,
-            v.IsOn("loss.cls.isr") ? new IsrSettings(v.Number("loss.cls.isr.k"), v.Number("loss.cls.isr.bias")) : null);
+            v.IsOn("loss.cls.isr") ? new ReweightSettings(v.Number("loss.cls.isr.k"), v.Number("loss.cls.isr.bias")) : null);
     }
 
     private static BoxLoss Box(ResolvedValues v)

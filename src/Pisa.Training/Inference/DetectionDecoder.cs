@@ -1,6 +1,6 @@
 using Pisa.Evaluation.Coco;
+using Pisa.Kernels;
 using Pisa.Training.Data;
-using Pisa.Training.Interim;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,12 +21,13 @@ public static class DetectionDecoder
 {
     /// <summary>
     /// Two-stage: RoIs <c>[B, R, 4]</c> (input pixels), box head logits <c>[B, R, C+1]</c> (background last) and
-    /// class-specific deltas <c>[B, R, 4C]</c> (R-CNN stds); <paramref name="roiMask"/> <c>[B, R]</c> marks real RoIs
-    /// when the batch is padded.
+    /// class-specific deltas <c>[B, R, 4C]</c>, decoded with <paramref name="coder"/> (the one the head's targets were
+    /// encoded with; default <see cref="BoxCoder.Rcnn"/>); <paramref name="roiMask"/> <c>[B, R]</c> marks real RoIs when
+    /// the batch is padded.
     /// </summary>
     public static List<CocoDetection> FromBoxHead(
         Tensor rois, Tensor classLogits, Tensor deltas, IReadOnlyList<ImageTransform> transforms, CategoryMap categories,
-        DecodeOptions options, Tensor? roiMask = null, float[]? stds = null)
+        DecodeOptions options, Tensor? roiMask = null, BoxCoder? coder = null)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -38,7 +39,7 @@ public static class DetectionDecoder
             if (roiMask is not null) scores = scores * roiMask[i].unsqueeze(-1).to(scores.dtype);
             long r = rois.shape[1];
             var priors = rois[i].unsqueeze(1).expand(r, c, 4);
-            var boxes = BoxOps.DecodeDeltas(priors, deltas[i].reshape(r, c, 4), stds ?? BoxOps.RcnnStds); // [R, C, 4]
+            var boxes = (coder ?? BoxCoder.Rcnn).Decode(priors, deltas[i].reshape(r, c, 4)); // [R, C, 4]
             var labels = arange(c, dtype: ScalarType.Int64, device: scores.device).expand(r, c);
             detections.AddRange(Select(boxes.reshape(-1, 4), scores.reshape(-1), labels.reshape(-1), transforms[i], categories, options, preNmsTopK: null));
         }
@@ -47,11 +48,11 @@ public static class DetectionDecoder
 
     /// <summary>
     /// Single-stage: anchors <c>[N, 4]</c>, sigmoid class logits <c>[B, N, C]</c> and class-agnostic deltas
-    /// <c>[B, N, 4]</c> (unit stds). Keeps the <see cref="DecodeOptions.PreNmsTopK"/> best (anchor, class) pairs first.
+    /// <c>[B, N, 4]</c>, decoded with <paramref name="coder"/> (default <see cref="BoxCoder.Unit"/>). Keeps the <see cref="DecodeOptions.PreNmsTopK"/> best (anchor, class) pairs first.
     /// </summary>
     public static List<CocoDetection> FromDenseHead(
         Tensor anchors, Tensor classLogits, Tensor deltas, IReadOnlyList<ImageTransform> transforms, CategoryMap categories,
-        DecodeOptions options, float[]? stds = null)
+        DecodeOptions options, BoxCoder? coder = null)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -63,7 +64,7 @@ public static class DetectionDecoder
             long k = Math.Min(options.PreNmsTopK, scores.shape[0]);
             var (top, flat) = scores.topk((int)k);
             var anchorIndex = flat.div(c, rounding_mode: RoundingMode.floor);
-            var boxes = BoxOps.DecodeDeltas(anchors.index_select(0, anchorIndex), deltas[i].index_select(0, anchorIndex), stds ?? BoxOps.UnitStds);
+            var boxes = (coder ?? BoxCoder.Unit).Decode(anchors.index_select(0, anchorIndex), deltas[i].index_select(0, anchorIndex));
             detections.AddRange(Select(boxes, top, flat.remainder(c), transforms[i], categories, options, preNmsTopK: k));
         }
         return detections;
@@ -75,10 +76,10 @@ public static class DetectionDecoder
     {
         var keep = (scores > options.ScoreThreshold).nonzero().squeeze(-1);
         if (keep.shape[0] == 0) return [];
-        boxes = BoxOps.ClipToImage(boxes.index_select(0, keep), transform.InputHeight, transform.InputWidth);
+        boxes = BoxCoder.ClipToImage(boxes.index_select(0, keep), transform.InputHeight, transform.InputWidth);
         scores = scores.index_select(0, keep);
         labels = labels.index_select(0, keep);
-        long[] kept = BoxOps.BatchedNms(boxes, scores, labels, options.NmsIoU).Take(options.MaxPerImage).ToArray();
+        long[] kept = Nms.Batched(boxes, scores, labels, options.NmsIoU).cpu().data<long>().Take(options.MaxPerImage).ToArray();
         float[] b = boxes.cpu().contiguous().data<float>().ToArray();
         float[] s = scores.cpu().data<float>().ToArray();
         long[] l = labels.cpu().data<long>().ToArray();

@@ -1,4 +1,4 @@
-using Pisa.Training.Interim;
+using Pisa.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +23,7 @@ public sealed record Proposals(Tensor Boxes, Tensor Scores, Tensor Mask) : IDisp
 }
 
 /// <summary>
-/// RPN outputs → proposals per image: top-k anchors by objectness, decode (unit stds), clip to the input, drop tiny
+/// RPN outputs → proposals per image: top-k anchors by objectness, decode (<see cref="BoxCoder.Unit"/>), clip to the input, drop tiny
 /// boxes, class-agnostic NMS, keep the best K, pad. Runs without gradient: proposals are inputs to the R-CNN stage.
 /// </summary>
 public static class ProposalGenerator
@@ -43,12 +43,12 @@ public static class ProposalGenerator
         for (int i = 0; i < b; i++)
         {
             var (top, index) = objectness[i].topk((int)Math.Min(options.PreNmsTopK, objectness.shape[1]));
-            var decoded = BoxOps.ClipToImage(BoxOps.DecodeDeltas(anchors.index_select(0, index), deltas[i].index_select(0, index), BoxOps.UnitStds), imageHeight, imageWidth);
+            var decoded = BoxCoder.Unit.Decode(anchors.index_select(0, index), deltas[i].index_select(0, index), imageHeight, imageWidth);
             var wide = ((decoded[.., 2] - decoded[.., 0]) > options.MinSize).logical_and((decoded[.., 3] - decoded[.., 1]) > options.MinSize);
             var valid = wide.nonzero().squeeze(-1);
             decoded = decoded.index_select(0, valid);
             var probabilities = top.index_select(0, valid).sigmoid();
-            long[] kept = BoxOps.BatchedNms(decoded, probabilities, zeros(valid.shape[0], dtype: ScalarType.Int64), options.NmsIoU).Take(k).ToArray();
+            long[] kept = Nms.Batched(decoded, probabilities, zeros(valid.shape[0], dtype: ScalarType.Int64), options.NmsIoU).cpu().data<long>().Take(k).ToArray();
             if (kept.Length == 0) continue;
             var keep = tensor(kept, device: objectness.device);
             boxes[i, ..kept.Length] = decoded.index_select(0, keep);

@@ -1,4 +1,5 @@
 using Pisa.Evaluation.Coco;
+using Pisa.Kernels;
 using Pisa.Kernels.Pipeline;
 using Pisa.Recipes;
 using Pisa.Training.Data;
@@ -29,8 +30,8 @@ public static class DetectorRunner
 {
     public static IDetectorRunner Create(Recipe recipe, PipelineInfo pipeline, DetectorOptions options) => pipeline.Create() switch
     {
-        ISamplePipeline twoStage => new TwoStageRunner(new TwoStageDetector(options), twoStage, recipe.Rpn!),
-        ISingleStagePipeline singleStage => new SingleStageRunner(new SingleStageDetector(options), singleStage),
+        ISamplePipeline twoStage and IRecipePipeline p => new TwoStageRunner(new TwoStageDetector(options), twoStage, recipe.Rpn!, p.Coder),
+        ISingleStagePipeline singleStage => new SingleStageRunner(new SingleStageDetector(options), singleStage, singleStage.Coder),
         var other => throw new InvalidOperationException($"pipeline {pipeline.TypeName} is neither two-stage nor single-stage ({other.GetType().Name})"),
     };
 
@@ -43,9 +44,10 @@ public static class DetectorRunner
 /// Faster R-CNN with a recipe's sample pipeline: features → RPN losses → proposals (exact NMS, no gradient) → the
 /// pipeline's sampling (probing the box head without gradient when it needs scores) → box head on the sampled RoIs with
 /// gradient → the pipeline's losses. The features are thinned once for the probe and the head, and the sampled RoIs'
-/// features, a subset of what the probe pooled, are copied from it rather than pooled again.
+/// features, a subset of what the probe pooled, are copied from it rather than pooled again. Detections decode the box
+/// head's deltas with the pipeline's <paramref name="coder"/>.
 /// </summary>
-public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipeline, RpnSettings rpn) : IDetectorRunner
+public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipeline, RpnSettings rpn, BoxCoder coder) : IDetectorRunner
 {
     public nn.Module Model => model;
 
@@ -96,8 +98,8 @@ public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipel
         var proposals = ProposalGenerator.Generate(anchors, objectness, rpnDeltas, (int)batch.Images.shape[2], (int)batch.Images.shape[3],
             new ProposalOptions(PostNmsTopK: rpn.TestProposals));
         var (classLogits, deltas) = model.BoxHead(levels, proposals.Boxes);
-        scoreIoU.AddBoxHead(proposals.Boxes, proposals.Mask, classLogits, deltas, batch);
-        return DetectionDecoder.FromBoxHead(proposals.Boxes, classLogits, deltas, batch.Transforms, categories, new DecodeOptions(), proposals.Mask);
+        scoreIoU.AddBoxHead(proposals.Boxes, proposals.Mask, classLogits, deltas, batch, coder);
+        return DetectionDecoder.FromBoxHead(proposals.Boxes, classLogits, deltas, batch.Transforms, categories, new DecodeOptions(), proposals.Mask, coder);
     }
 
     /// <summary>Per image, the probed candidates' RoI features <c>[B, M, C, P, P]</c> at the sample's candidate slots <c>[B, S]</c> → <c>[B, S, C, P, P]</c>.</summary>
@@ -111,7 +113,7 @@ public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipel
 
     /// <summary>
     /// The box head without gradient for Score-HLR and OHEM. The pipeline probes every candidate slot of every image
-    /// (<see cref="PipelineSteps.ProbeAll"/>), so the RoIs come image-major with the same count per image. The RoI
+    /// (<see cref="TargetSteps.ProbeAll"/>), so the RoIs come image-major with the same count per image. The RoI
     /// features it pools are kept for the sampled RoIs (<see cref="TakeRoIFeatures"/>).
     /// </summary>
     private sealed class BoxHeadProbe(TwoStageDetector model, Tensor[] thinLevels, long batchSize) : IDetectorHeadProbe
@@ -154,8 +156,9 @@ public static class Phase
     public static readonly string[] All = [Data, Backbone, Rpn, Sampling, ProbeRoIExtraction, ProbeHead, RoIExtraction, Heads, Losses, Backward, Optimizer];
 }
 
-/// <summary>RetinaNet with a recipe's single-stage pipeline: every anchor assigned, no sampling.</summary>
-public sealed class SingleStageRunner(SingleStageDetector model, ISingleStagePipeline pipeline) : IDetectorRunner
+/// <summary>RetinaNet with a recipe's single-stage pipeline: every anchor assigned, no sampling; detections decode with the
+/// pipeline's <paramref name="coder"/>.</summary>
+public sealed class SingleStageRunner(SingleStageDetector model, ISingleStagePipeline pipeline, BoxCoder coder) : IDetectorRunner
 {
     public nn.Module Model => model;
 
@@ -183,7 +186,7 @@ public sealed class SingleStageRunner(SingleStageDetector model, ISingleStagePip
         var (classLogits, deltas) = model.forward(batch.Images);
         var anchors = DetectorRunner.AnchorsFor(model.Anchors, batch.Images);
 
-        scoreIoU.AddDenseHead(anchors, classLogits, deltas, batch);
-        return DetectionDecoder.FromDenseHead(anchors, classLogits, deltas, batch.Transforms, categories, new DecodeOptions());
+        scoreIoU.AddDenseHead(anchors, classLogits, deltas, batch, coder);
+        return DetectionDecoder.FromDenseHead(anchors, classLogits, deltas, batch.Transforms, categories, new DecodeOptions(), coder);
     }
 }

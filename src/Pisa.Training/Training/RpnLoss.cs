@@ -7,13 +7,12 @@ namespace Pisa.Training.Training;
 /// <summary>
 /// The RPN's training losses as mmdetection's Faster R-CNN sets them: anchors assigned at 0.7 / 0.3 with low-quality
 /// matches (min 0.3), 256 anchors per image drawn at random with at most half positive, objectness binary cross entropy
-/// and L1 on the positives' deltas (unit stds), both divided by the number of sampled anchors.
+/// and L1 on the positives' deltas (<see cref="BoxCoder.Unit"/>), both divided by the number of sampled anchors.
 /// </summary>
 public static class RpnLoss
 {
     public const int SamplesPerImage = 256;
     public const double PositiveFraction = 0.5;
-    private static readonly double[] UnitStds = [1, 1, 1, 1];
 
     /// <param name="anchors"><c>[N, 4]</c>.</param>
     /// <param name="objectness">Logits <c>[B, N]</c>.</param>
@@ -26,7 +25,7 @@ public static class RpnLoss
         long b = objectness.shape[0], n = objectness.shape[1];
         var batchAnchors = anchors.unsqueeze(0).expand(b, n, 4);
         var allAnchors = ones(b, n, ScalarType.Bool, objectness.device);
-        var assigned = Assign.MaxIou(gtBoxes, batchAnchors, gtLabels, gtMask, allAnchors, Assign.Thresholds.RpnDefault);
+        var assigned = Assign.MaxIoU(gtBoxes, batchAnchors, gtLabels, gtMask, allAnchors, Assign.Thresholds.RpnDefault);
         var positives = Sample.RandomPositives(assigned.GtInds, Sample.PositiveBudget(SamplesPerImage, PositiveFraction), generator);
         var negatives = Sample.RandomNegatives(assigned.GtInds, Sample.NegativeBudget(SamplesPerImage, positives.sum(1)), generator);
         var sampled = (positives | negatives).to(objectness.dtype);
@@ -36,7 +35,7 @@ public static class RpnLoss
         var matchedGt = gtBoxes.gather(1, (assigned.GtInds - 1).clamp_min(0).unsqueeze(-1).expand(b, n, 4));
         // Padded gt slots are zero boxes whose encoding is -inf: only positives' targets are kept, the rest are 0.
         var isPositive = positives.unsqueeze(-1);
-        var targets = where(isPositive, Boxes.EncodeDeltaXywh(batchAnchors, matchedGt, stds: UnitStds), zeros_like(deltas));
+        var targets = where(isPositive, BoxCoder.Unit.Encode(batchAnchors, matchedGt), zeros_like(deltas));
         var boxLoss = Loss.L1(deltas, targets) * isPositive.to(deltas.dtype);
         return new Dictionary<string, Tensor>
         {

@@ -1,6 +1,5 @@
 using Pisa.Kernels;
 using Pisa.Training.Data;
-using Pisa.Training.Interim;
 using static TorchSharp.torch;
 
 namespace Pisa.Training.Training;
@@ -57,24 +56,24 @@ public sealed class ScoreIoUCorrelation
     /// each ground truth through the box regressed for that gt's class, gathered straight from <c>[B, K, C, 4]</c> (no
     /// <c>[B, K, G, 4C]</c> copy, which COCO's 80 classes would make large).
     /// </summary>
-    public void AddBoxHead(Tensor proposals, Tensor proposalMask, Tensor classLogits, Tensor deltas, DetectionBatch batch)
+    public void AddBoxHead(Tensor proposals, Tensor proposalMask, Tensor classLogits, Tensor deltas, DetectionBatch batch, BoxCoder coder)
     {
         using var scope = NewDisposeScope();
         var (h, w) = ((int)batch.Images.shape[2], (int)batch.Images.shape[3]);
         long b = proposals.shape[0], k = proposals.shape[1], g = batch.GtBoxes.shape[1], c = classLogits.shape[^1] - 1;
         var gtClass = batch.GtLabels.clamp(0, c - 1).view(b, 1, g, 1).expand(b, k, g, 4);
         var deltasPerGt = deltas.reshape(b, k, c, 4).gather(2, gtClass);                                                       // [B, K, G, 4]
-        var regressed = BoxOps.ClipToImage(BoxOps.DecodeDeltas(proposals.unsqueeze(2), deltasPerGt, BoxOps.RcnnStds), h, w);  // [B, K, G, 4]
+        var regressed = coder.Decode(proposals.unsqueeze(2), deltasPerGt, h, w);                                                               // [B, K, G, 4]
         var probabilities = classLogits.softmax(-1)[.., .., ..(int)c];
         Add(Boxes.AlignedOverlaps(regressed, batch.GtBoxes.unsqueeze(1)), probabilities, proposalMask, batch.GtLabels, batch.GtMask);
     }
 
     /// <summary>Adds a single-stage batch: anchors <c>[N, 4]</c>, sigmoid class logits <c>[B, N, C]</c> and class-agnostic deltas <c>[B, N, 4]</c>.</summary>
-    public void AddDenseHead(Tensor anchors, Tensor classLogits, Tensor deltas, DetectionBatch batch)
+    public void AddDenseHead(Tensor anchors, Tensor classLogits, Tensor deltas, DetectionBatch batch, BoxCoder coder)
     {
         using var scope = NewDisposeScope();
         var (h, w) = ((int)batch.Images.shape[2], (int)batch.Images.shape[3]);
-        var regressed = BoxOps.ClipToImage(BoxOps.DecodeDeltas(anchors, deltas, BoxOps.UnitStds), h, w);                      // [B, N, 4]
+        var regressed = coder.Decode(anchors, deltas, h, w);                                                                                  // [B, N, 4]
         var candidates = ones(regressed.shape[0], regressed.shape[1], ScalarType.Bool, regressed.device);
         Add(Boxes.Overlaps(regressed, batch.GtBoxes), classLogits.sigmoid(), candidates, batch.GtLabels, batch.GtMask);
     }

@@ -11,11 +11,11 @@ namespace Pisa.Pipelines
         public const string Recipe = "faster-rcnn";
         public const string? Variant = null;
         private const global::Pisa.Kernels.Compat Mode = global::Pisa.Kernels.Compat.Mmdet;
-        private static readonly double[] Means = [0.0, 0.0, 0.0, 0.0];
-        private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];
+        private static readonly global::Pisa.Kernels.BoxCoder Coder = global::Pisa.Kernels.BoxCoder.Rcnn;
 
         string global::Pisa.Kernels.Pipeline.IRecipePipeline.RecipeName => Recipe;
         string? global::Pisa.Kernels.Pipeline.IRecipePipeline.VariantName => Variant;
+        global::Pisa.Kernels.BoxCoder global::Pisa.Kernels.Pipeline.IRecipePipeline.Coder => Coder;
 
         /// <inheritdoc />
         public global::Pisa.Kernels.Pipeline.TwoStageSample Sample(global::Pisa.Kernels.Pipeline.TwoStageSampleInput input, global::Pisa.Kernels.Pipeline.IDetectorHeadProbe head, global::TorchSharp.torch.Generator generator)
@@ -23,18 +23,18 @@ namespace Pisa.Pipelines
             using var scope = global::TorchSharp.torch.NewDisposeScope();
 
             // Max-IoU assignment: positive at IoU >= 0.5, negative below 0.5, no low-quality matching; gts prepended to the proposals. [assign: faster-rcnn.yaml line 10]
-            var candidates = global::Pisa.Kernels.Pipeline.PipelineSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
+            var candidates = global::Pisa.Kernels.Pipeline.TargetSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
             var gtInds = candidates.Assigned.GtInds;
 
             // Positives: uniform random, at most int(512 * 0.25) = 128 per image. [sample.positives: faster-rcnn.yaml line 17]
             var positives = global::Pisa.Kernels.Sample.RandomPositives(gtInds, 128L, generator);
 
-            var negativeBudget = global::Pisa.Kernels.Sample.NegativeBudget(512, global::Pisa.Kernels.Ranks.Count(positives));
+            var negativeBudget = global::Pisa.Kernels.Sample.NegativeBudget(512, global::Pisa.Kernels.RankOps.Count(positives));
             // Negatives: uniform random, filling the image's 512 samples. [sample.negatives: faster-rcnn.yaml line 18]
             var negatives = global::Pisa.Kernels.Sample.RandomNegatives(gtInds, negativeBudget, generator);
 
             // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 13]
-            var sample = global::Pisa.Kernels.Pipeline.PipelineSteps.PackSamples(input, candidates, positives, negatives, 512, Means, Stds, Mode);
+            var sample = global::Pisa.Kernels.Pipeline.TargetSteps.PackSamples(input, candidates, positives, negatives, 512, Coder, Mode);
             return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);
         }
 
@@ -43,8 +43,8 @@ namespace Pisa.Pipelines
         {
             // Classification: cross entropy, divided by the count of weighted samples. [loss.cls: faster-rcnn.yaml line 20]
             // Box regression: L1 on positives. [loss.box: faster-rcnn.yaml line 21]
-            var losses = global::Pisa.Kernels.Pipeline.PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred,
-                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.L1, LossWeight: 1.0), isrP: null, carl: null, Means, Stds, Mode);
+            var losses = global::Pisa.Kernels.Pipeline.LossSteps.TwoStageLoss(sample, clsScore, bboxPred,
+                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.L1, LossWeight: 1.0), isrP: null, carl: null, Coder, Mode);
             return losses;
         }
     }

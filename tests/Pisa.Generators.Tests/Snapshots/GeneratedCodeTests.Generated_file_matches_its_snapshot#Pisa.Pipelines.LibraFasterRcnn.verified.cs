@@ -11,12 +11,12 @@ namespace Pisa.Pipelines
         public const string Recipe = "libra-faster-rcnn";
         public const string? Variant = null;
         private const global::Pisa.Kernels.Compat Mode = global::Pisa.Kernels.Compat.Mmdet;
-        private static readonly double[] Means = [0.0, 0.0, 0.0, 0.0];
-        private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];
+        private static readonly global::Pisa.Kernels.BoxCoder Coder = global::Pisa.Kernels.BoxCoder.Rcnn;
         private bool _iouBalancedSamplerCalled; // quirk Q2 depends on whether the sampler ran before
 
         string global::Pisa.Kernels.Pipeline.IRecipePipeline.RecipeName => Recipe;
         string? global::Pisa.Kernels.Pipeline.IRecipePipeline.VariantName => Variant;
+        global::Pisa.Kernels.BoxCoder global::Pisa.Kernels.Pipeline.IRecipePipeline.Coder => Coder;
 
         /// <inheritdoc />
         public global::Pisa.Kernels.Pipeline.TwoStageSample Sample(global::Pisa.Kernels.Pipeline.TwoStageSampleInput input, global::Pisa.Kernels.Pipeline.IDetectorHeadProbe head, global::TorchSharp.torch.Generator generator)
@@ -24,20 +24,20 @@ namespace Pisa.Pipelines
             using var scope = global::TorchSharp.torch.NewDisposeScope();
 
             // Max-IoU assignment: positive at IoU >= 0.5, negative below 0.5, no low-quality matching; gts prepended to the proposals. [assign: faster-rcnn.yaml line 10]
-            var candidates = global::Pisa.Kernels.Pipeline.PipelineSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
+            var candidates = global::Pisa.Kernels.Pipeline.TargetSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
             var gtInds = candidates.Assigned.GtInds;
 
             // Positives: instance-balanced (Libra R-CNN), about 128 / G per ground truth, random fill. [sample.positives: libra-faster-rcnn.yaml line 8]
             var positives = global::Pisa.Kernels.Sample.InstanceBalancedPositives(gtInds, 128L, Mode, generator);
 
-            var negativeBudget = global::Pisa.Kernels.Sample.NegativeBudget(512, global::Pisa.Kernels.Ranks.Count(positives));
+            var negativeBudget = global::Pisa.Kernels.Sample.NegativeBudget(512, global::Pisa.Kernels.RankOps.Count(positives));
             // Negatives: IoU-balanced (Libra R-CNN), 3 IoU bins, floor_thr -1.0, floor fraction 0.0. [sample.negatives: libra-faster-rcnn.yaml line 9]
             var negatives = global::Pisa.Kernels.Sample.IoUBalancedNegatives(gtInds, candidates.Assigned.MaxOverlaps, candidates.Mask, negativeBudget,
                 new global::Pisa.Kernels.IoUBalancedSettings(-1.0, 0.0, 3), firstCall: !_iouBalancedSamplerCalled, Mode, generator);
             _iouBalancedSamplerCalled = true;
 
             // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 13]
-            var sample = global::Pisa.Kernels.Pipeline.PipelineSteps.PackSamples(input, candidates, positives, negatives, 512, Means, Stds, Mode);
+            var sample = global::Pisa.Kernels.Pipeline.TargetSteps.PackSamples(input, candidates, positives, negatives, 512, Coder, Mode);
             return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);
         }
 
@@ -46,8 +46,8 @@ namespace Pisa.Pipelines
         {
             // Classification: cross entropy, divided by the count of weighted samples. [loss.cls: faster-rcnn.yaml line 20]
             // Box regression: balanced L1 (alpha 0.5, gamma 1.5, beta 1.0) on positives. [loss.box: libra-faster-rcnn.yaml line 11]
-            var losses = global::Pisa.Kernels.Pipeline.PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred,
-                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.BalancedL1, Beta: 1.0, LossWeight: 1.0, Alpha: 0.5, Gamma: 1.5), isrP: null, carl: null, Means, Stds, Mode);
+            var losses = global::Pisa.Kernels.Pipeline.LossSteps.TwoStageLoss(sample, clsScore, bboxPred,
+                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.BalancedL1, Beta: 1.0, LossWeight: 1.0, Alpha: 0.5, Gamma: 1.5), isrP: null, carl: null, Coder, Mode);
             return losses;
         }
     }

@@ -11,11 +11,11 @@ namespace Pisa.Pipelines
         public const string Recipe = "pisa-sweep";
         public const string? Variant = "PisaSweep_IsrK1_CarlBias0";
         private const global::Pisa.Kernels.Compat Mode = global::Pisa.Kernels.Compat.Mmdet;
-        private static readonly double[] Means = [0.0, 0.0, 0.0, 0.0];
-        private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];
+        private static readonly global::Pisa.Kernels.BoxCoder Coder = global::Pisa.Kernels.BoxCoder.Rcnn;
 
         string global::Pisa.Kernels.Pipeline.IRecipePipeline.RecipeName => Recipe;
         string? global::Pisa.Kernels.Pipeline.IRecipePipeline.VariantName => Variant;
+        global::Pisa.Kernels.BoxCoder global::Pisa.Kernels.Pipeline.IRecipePipeline.Coder => Coder;
 
         /// <inheritdoc />
         public global::Pisa.Kernels.Pipeline.TwoStageSample Sample(global::Pisa.Kernels.Pipeline.TwoStageSampleInput input, global::Pisa.Kernels.Pipeline.IDetectorHeadProbe head, global::TorchSharp.torch.Generator generator)
@@ -23,36 +23,35 @@ namespace Pisa.Pipelines
             using var scope = global::TorchSharp.torch.NewDisposeScope();
 
             // Max-IoU assignment: positive at IoU >= 0.5, negative below 0.5, no low-quality matching; gts prepended to the proposals. [assign: faster-rcnn.yaml line 10]
-            var candidates = global::Pisa.Kernels.Pipeline.PipelineSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
+            var candidates = global::Pisa.Kernels.Pipeline.TargetSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
             var gtInds = candidates.Assigned.GtInds;
 
-            // The box head scores every candidate once, without gradient (shared by the samplers below). [sample.negatives: pisa-faster-rcnn.yaml line 11]
-            var (probeScore, probeDeltas) = global::Pisa.Kernels.Pipeline.PipelineSteps.ProbeAll(head, candidates);
+            // The box head scores every candidate once, without gradient (shared by the samplers below). [sample.negatives: pisa-faster-rcnn.yaml line 10]
+            var (probeScore, probeDeltas) = global::Pisa.Kernels.Pipeline.TargetSteps.ProbeAll(head, candidates);
 
             // Positives: uniform random, at most int(512 * 0.25) = 128 per image. [sample.positives: faster-rcnn.yaml line 17]
             var positives = global::Pisa.Kernels.Sample.RandomPositives(gtInds, 128L, generator);
 
-            var negativeBudget = global::Pisa.Kernels.Sample.NegativeBudget(512, global::Pisa.Kernels.Ranks.Count(positives));
-            // Rank: Score-HLR (PISA) — negatives valid above score 0.05, grouped by nms_match at IoU 0.5, ranked by hierarchical local rank. [sample.negatives: pisa-faster-rcnn.yaml line 11]
-            // Negatives: the most important by that rank; reweight: ISR-N weights (k 0.5, bias 0.0). [sample.negatives: pisa-faster-rcnn.yaml line 11]
+            var negativeBudget = global::Pisa.Kernels.Sample.NegativeBudget(512, global::Pisa.Kernels.RankOps.Count(positives));
+            // Negatives: Score-HLR (PISA) — valid above score 0.05, grouped by nms_match at IoU 0.5, ranked by hierarchical local rank. [sample.negatives: pisa-faster-rcnn.yaml line 10]
             var negatives = global::Pisa.Kernels.Sample.ScoreHlrNegatives(gtInds == 0, probeScore, probeDeltas, candidates.Boxes, negativeBudget,
-                new global::Pisa.Kernels.ScoreHlrSettings(K: 0.5, Bias: 0.0, ScoreThr: 0.05, IouThr: 0.5), Means, Stds, Mode, generator);
+                new global::Pisa.Kernels.ScoreHlrSettings(ScoreThr: 0.05, IoUThr: 0.5), Coder, Mode, generator);
+            // ISR-N (PISA): the chosen negatives weighted by their Score-HLR rank (k 0.5, bias 0.0), total kept. [sample.negatives: pisa-faster-rcnn.yaml line 10]
+            var negativeWeights = global::Pisa.Kernels.Reweight.IsrN(negatives, new global::Pisa.Kernels.ReweightSettings(0.5, 0.0));
 
             // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 13]
-            var sample = global::Pisa.Kernels.Pipeline.PipelineSteps.PackSamples(input, candidates, positives, negatives.Selected, 512, Means, Stds, Mode, negatives.Order, negatives.Weights, negatives.HasWeights);
+            var sample = global::Pisa.Kernels.Pipeline.TargetSteps.PackSamples(input, candidates, positives, negatives.Selected, 512, Coder, Mode, negatives.Order, negativeWeights, negatives.HasNegatives);
             return global::Pisa.Kernels.Pipeline.PipelineSupport.MoveToOuterDisposeScope(sample);
         }
 
         /// <inheritdoc />
         public global::System.Collections.Generic.IReadOnlyDictionary<string, global::TorchSharp.torch.Tensor> Loss(global::Pisa.Kernels.Pipeline.TwoStageSample sample, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred)
         {
-            // Rank: IoU-HLR (PISA) — each class's positives ordered by IoU within their ground truth, then across ground truths. [loss.cls.isr: pisa-sweep.yaml line 8]
-            // Reweight: ISR-P — positives' classification weights from that rank, (bias + (1 - bias) * r)^k with k 1.0, bias 0.0; total kept. [loss.cls.isr: pisa-sweep.yaml line 8]
-            // Classification: cross entropy, divided by the count of weighted samples. [loss.cls: pisa-sweep.yaml line 8]
-            // Box regression: smooth L1 (beta 1.0) on positives. [loss.box: pisa-faster-rcnn.yaml line 14]
-            // Reweight: CARL — each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k 1.0, bias 0.0; added to the box loss. [loss.carl: pisa-sweep.yaml line 9]
-            var losses = global::Pisa.Kernels.Pipeline.PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred,
-                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.SmoothL1, Beta: 1.0, LossWeight: 1.0), isrP: new global::Pisa.Kernels.ReweightSettings(1.0, 0.0), carl: new global::Pisa.Kernels.ReweightSettings(1.0, 0.0), Means, Stds, Mode);
+            // Classification: cross entropy with ISR-P — positives re-weighted by IoU-HLR rank (k 1.0, bias 0.0), total kept. [loss.cls: pisa-sweep.yaml line 8]
+            // Box regression: smooth L1 (beta 1.0) on positives. [loss.box: pisa-faster-rcnn.yaml line 16]
+            // CARL: each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k 1.0, bias 0.0; added to the box loss. [loss.carl: pisa-sweep.yaml line 9]
+            var losses = global::Pisa.Kernels.Pipeline.LossSteps.TwoStageLoss(sample, clsScore, bboxPred,
+                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.SmoothL1, Beta: 1.0, LossWeight: 1.0), isrP: new global::Pisa.Kernels.ReweightSettings(1.0, 0.0), carl: new global::Pisa.Kernels.ReweightSettings(1.0, 0.0), Coder, Mode);
             return losses;
         }
     }

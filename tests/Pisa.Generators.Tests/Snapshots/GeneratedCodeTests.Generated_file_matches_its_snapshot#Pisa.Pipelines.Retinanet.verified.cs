@@ -11,11 +11,11 @@ namespace Pisa.Pipelines
         public const string Recipe = "retinanet";
         public const string? Variant = null;
         private const global::Pisa.Kernels.Compat Mode = global::Pisa.Kernels.Compat.Mmdet;
-        private static readonly double[] Means = [0.0, 0.0, 0.0, 0.0];
-        private static readonly double[] Stds = [1.0, 1.0, 1.0, 1.0];
+        private static readonly global::Pisa.Kernels.BoxCoder Coder = global::Pisa.Kernels.BoxCoder.Unit;
 
         string global::Pisa.Kernels.Pipeline.IRecipePipeline.RecipeName => Recipe;
         string? global::Pisa.Kernels.Pipeline.IRecipePipeline.VariantName => Variant;
+        global::Pisa.Kernels.BoxCoder global::Pisa.Kernels.Pipeline.IRecipePipeline.Coder => Coder;
 
         /// <inheritdoc />
         public global::System.Collections.Generic.IReadOnlyDictionary<string, global::TorchSharp.torch.Tensor> Loss(global::Pisa.Kernels.Pipeline.SingleStageInput input, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred)
@@ -23,8 +23,8 @@ namespace Pisa.Pipelines
             // Every anchor assigned: positive at IoU >= 0.5, negative below 0.4, low-quality matches from 0.0. [assign: retinanet.yaml line 8]
             // Classification: sigmoid focal loss (gamma 2.0, alpha 0.25), divided by the count of weighted samples. [loss.cls: retinanet.yaml line 10]
             // Box regression: L1 on positives. [loss.box: retinanet.yaml line 11]
-            var losses = global::Pisa.Kernels.Pipeline.PipelineSteps.SingleStageLoss(input, clsScore, bboxPred, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.4, 0.0, true), new global::Pisa.Kernels.FocalSettings(2.0, 0.25),
-                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.L1, LossWeight: 1.0), isrP: null, carl: null, Means, Stds, Mode);
+            var losses = global::Pisa.Kernels.Pipeline.LossSteps.SingleStageLoss(input, clsScore, bboxPred, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.4, 0.0, true), new global::Pisa.Kernels.FocalSettings(2.0, 0.25),
+                new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.L1, LossWeight: 1.0), isrP: null, carl: null, Coder, Mode);
             return losses;
         }
     }

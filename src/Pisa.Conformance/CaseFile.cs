@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Pisa.Kernels.Conformance;
+namespace Pisa.Conformance;
 
 /// <summary>A case file that cannot be run as written; the message names the key or entry at fault.</summary>
 public sealed class MalformedCaseException(string message) : Exception(message);

@@ -4,10 +4,10 @@ using static TorchSharp.torch;
 namespace Pisa.Kernels;
 
 /// <summary>
-/// Rank building blocks shared by the samplers and HLR: every "sort, then number the items inside their group"
+/// Rank building blocks shared by the samplers and HLR (<see cref="Hlr"/>): every "sort, then number the items inside their group"
 /// is expressed here once, with sorts, scatters and cumulative maxima instead of loops.
 /// </summary>
-public static class Ranks
+public static class RankOps
 {
     /// <summary>The inverse permutation of <paramref name="order"/> along the last dimension: where each item landed.</summary>
     /// <param name="order">[..., N] int64, a permutation of 0..N-1 in every row (e.g. from <c>argsort</c>).</param>

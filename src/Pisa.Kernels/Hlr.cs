@@ -8,8 +8,9 @@ namespace Pisa.Kernels;
 /// <param name="MaxPerClass">[] int64: M, the largest number of positives of any one class in the batch.</param>
 public sealed record IoUHlrRanks(Tensor Rank, Tensor MaxPerClass);
 
-/// <summary>Hierarchical Local Rank (ALGORITHMS.md, "Ranking"), over a whole batch with sorts instead of loops.</summary>
-public static class Rank
+/// <summary>Hierarchical Local Rank (ALGORITHMS.md, "Ranking"): IoU-HLR of positives and Score-HLR of negatives, over a whole
+/// batch with sorts instead of loops (the sort-and-number blocks are <see cref="RankOps"/>).</summary>
+public static class Hlr
 {
     /// <summary>
     /// IoU-HLR of the positives: inside each gt, the local rank by descending IoU; inside each class, rank by
@@ -20,7 +21,7 @@ public static class Rank
     /// <param name="gtIds">[P] int64 gt id unique in the batch.</param>
     /// <param name="labels">[P] int64 class.</param>
     /// <param name="positive">[P] bool: which entries are positives (the others are ignored).</param>
-    public static IoUHlrRanks IoUHlr(Tensor ious, Tensor gtIds, Tensor labels, Tensor positive, long numClasses, Compat compat)
+    public static IoUHlrRanks IoU(Tensor ious, Tensor gtIds, Tensor labels, Tensor positive, long numClasses, Compat compat)
     {
         using var scope = NewDisposeScope();
         var classOf = where(positive, labels, -1L);
@@ -31,11 +32,11 @@ public static class Rank
         var gtSpan = gtIds.amax([0]).clamp_min(0) + 1;
         var gtGroup = where(positive, labels * gtSpan + gtIds, -1L);
         var iou32 = ious.to(float32);
-        var localRank = Ranks.WithinGroups(gtGroup, -iou32);
+        var localRank = RankOps.WithinGroups(gtGroup, -iou32);
 
         var rank = compat == Compat.Mmdet
             ? RankByClassThenKey(classOf, -(iou32 + (maxPerClass - localRank).to(float32)), numClasses)
-            : Ranks.WithinGroups(classOf, localRank, -iou32);
+            : RankOps.WithinGroups(classOf, localRank, -iou32);
         rank = where(positive, rank, -1L);
         return new IoUHlrRanks(rank.MoveToOuterDisposeScope(), maxPerClass.MoveToOuterDisposeScope());
     }
@@ -53,13 +54,13 @@ public static class Rank
     {
         long p = classOf.shape[0];
         double spacing = Math.Pow(2, Math.Ceiling(Math.Log2(4.0 * (p + 2))));
-        if ((numClasses + 1) * spacing > (1L << 29)) return Ranks.WithinGroups(classOf, key);
+        if ((numClasses + 1) * spacing > (1L << 29)) return RankOps.WithinGroups(classOf, key);
         using var scope = NewDisposeScope();
         // A NaN key (a NaN IoU) sorts after its class's numbers, as the two-sort order puts it.
         var combined = classOf.to(float64).mul_(spacing).add_(key.to(float64).nan_to_num_(nan: spacing / 4));
-        var order = Ranks.StableArgsort(combined);
+        var order = RankOps.StableArgsort(combined);
         var sortedClass = classOf.gather(-1, order);
-        var rankSorted = Ranks.WithinSortedRuns(sortedClass);
+        var rankSorted = RankOps.WithinSortedRuns(sortedClass);
         return zeros_like(rankSorted).scatter_(-1, order, rankSorted).MoveToOuterDisposeScope();
     }
 
@@ -72,22 +73,22 @@ public static class Rank
     /// <param name="scores">[B, N] float32 max foreground score.</param>
     /// <param name="valid">[B, N] bool.</param>
     /// <returns>[B, N] int64 rank among the valid boxes of the image (0 = most important); invalid boxes rank after every valid one.</returns>
-    public static Tensor ScoreHlr(NmsMatchResult groups, Tensor scores, Tensor valid, Compat compat)
+    public static Tensor Score(NmsMatchResult groups, Tensor scores, Tensor valid, Compat compat)
     {
         using var scope = NewDisposeScope();
         long n = scores.shape[^1];
         var score32 = scores.to(float32);
         if (compat == Compat.Mmdet)
         {
-            var numValid = Ranks.Count(valid).unsqueeze(-1);
+            var numValid = RankOps.Count(valid).unsqueeze(-1);
             var importance = (numValid - groups.PositionInGroup).to(float32) + score32;
             // One group (the valid boxes): a single stable sort, the invalid ones last.
             var key = where(valid, -importance, float.PositiveInfinity);
-            return Ranks.Inverse(Ranks.StableArgsort(key)).MoveToOuterDisposeScope();
+            return RankOps.Inverse(RankOps.StableArgsort(key)).MoveToOuterDisposeScope();
         }
         // Lexicographic: position in group first, then score (descending); invalid boxes form no group and come last.
         var position = groups.PositionInGroup.masked_fill(~valid, n);
         var outside = valid.to(int64) - 1;
-        return Ranks.WithinGroups(outside, position, -score32).MoveToOuterDisposeScope();
+        return RankOps.WithinGroups(outside, position, -score32).MoveToOuterDisposeScope();
     }
 }

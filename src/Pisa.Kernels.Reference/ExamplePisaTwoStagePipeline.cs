@@ -1,7 +1,8 @@
+using Pisa.Kernels.Pipeline;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Pisa.Kernels.Pipeline;
+namespace Pisa.Kernels.Reference;
 
 /// <summary>
 /// The hand-written pattern the recipe generator follows: PISA Faster R-CNN (compat mmdet). Assignment 0.5/0.5/0.5 with gts
@@ -14,33 +15,34 @@ public sealed class ExamplePisaTwoStagePipeline : ISamplePipeline
 {
     private const Compat Mode = Compat.Mmdet;
     private const int SamplesPerImage = 512;
-    private static readonly double[] Means = [0, 0, 0, 0];
-    private static readonly double[] Stds = [0.1, 0.1, 0.2, 0.2];
+    private static readonly BoxCoder Coder = BoxCoder.Rcnn;
 
     /// <inheritdoc />
     public TwoStageSample Sample(TwoStageSampleInput input, IDetectorHeadProbe head, Generator generator)
     {
         using var scope = NewDisposeScope();
         // Assign: max IoU 0.5 / 0.5 / 0.5, no low-quality matching, gts prepended to the proposals.
-        var candidates = PipelineSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
+        var candidates = TargetSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
         // Positives: uniform random, at most int(512 * 0.25) = 128 per image.
         var positives = Kernels.Sample.RandomPositives(candidates.Assigned.GtInds, 128, generator);
-        // Negatives: Score-HLR with ISR-N weights, the box head probed on every candidate without gradient.
-        var negativeBudget = Kernels.Sample.NegativeBudget(SamplesPerImage, Ranks.Count(positives));
-        var (clsScore, bboxPred) = PipelineSteps.ProbeAll(head, candidates);
+        // Negatives: Score-HLR, the box head probed on every candidate without gradient.
+        var negativeBudget = Kernels.Sample.NegativeBudget(SamplesPerImage, RankOps.Count(positives));
+        var (clsScore, bboxPred) = TargetSteps.ProbeAll(head, candidates);
         var negatives = Kernels.Sample.ScoreHlrNegatives(candidates.Assigned.GtInds == 0, clsScore, bboxPred, candidates.Boxes, negativeBudget,
-            new ScoreHlrSettings(K: 0.5, Bias: 0, ScoreThr: 0.05, IouThr: 0.5), Means, Stds, Mode, generator);
+            new ScoreHlrSettings(ScoreThr: 0.05, IoUThr: 0.5), Coder, Mode, generator);
+        // ISR-N (k 0.5, bias 0) on the chosen negatives.
+        var negativeWeights = Reweight.IsrN(negatives, new ReweightSettings(0.5, 0));
         // Targets: pack 512 slots per image, positives first, negatives in HLR order with their ISR-N weights.
-        var sample = PipelineSteps.PackSamples(input, candidates, positives, negatives.Selected, SamplesPerImage, Means, Stds, Mode,
-            negatives.Order, negatives.Weights, negatives.HasWeights);
+        var sample = TargetSteps.PackSamples(input, candidates, positives, negatives.Selected, SamplesPerImage, Coder, Mode,
+            negatives.Order, negativeWeights, negatives.HasNegatives);
         return KeepForCaller(sample);
     }
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, Tensor> Loss(TwoStageSample sample, Tensor clsScore, Tensor bboxPred) =>
         // ISR-P (k 2, bias 0) on the positives' label weights, cross entropy, smooth L1 (beta 1), CARL (k 1, bias 0.2) on top.
-        PipelineSteps.TwoStageLoss(sample, clsScore, bboxPred, new BoxLoss(BoxLossKind.SmoothL1, Beta: 1.0), new ReweightSettings(2, 0),
-            new ReweightSettings(1, 0.2), Means, Stds, Mode);
+        LossSteps.TwoStageLoss(sample, clsScore, bboxPred, new BoxLoss(BoxLossKind.SmoothL1, Beta: 1.0), new ReweightSettings(2, 0),
+            new ReweightSettings(1, 0.2), Coder, Mode);
 
     /// <summary>Moves the sample's tensors out of this method's dispose scope, to the caller's.</summary>
     private static TwoStageSample KeepForCaller(TwoStageSample s) => new(

@@ -1,8 +1,9 @@
 using System.Text.Json;
+using Pisa.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Pisa.Kernels.Conformance;
+namespace Pisa.Conformance;
 
 /// <summary>What an op produced for one named output.</summary>
 public abstract record Produced;
@@ -122,7 +123,7 @@ public static class CaseOps
         new Dictionary<string, Func<CaseContext, Dictionary<string, Produced>>>
         {
             ["bbox_overlaps"] = BboxOverlaps,
-            ["delta_xywh_encode"] = c => One("deltas", Boxes.EncodeDeltaXywh(c.Input("proposals", -1, 4), c.Input("gt", -1, 4), Means(c), Stds(c))),
+            ["delta_xywh_encode"] = c => One("deltas", Coder(c).Encode(c.Input("proposals", -1, 4), c.Input("gt", -1, 4))),
             ["delta_xywh_decode"] = DeltaDecode,
             ["max_iou_assign"] = MaxIouAssign,
             ["nms_match"] = NmsMatch,
@@ -142,9 +143,11 @@ public static class CaseOps
 
     private static Dictionary<string, Produced> One(string name, Tensor value) => new() { [name] = new ProducedTensor(value) };
 
-    private static double[] Means(CaseContext c) => c.Doubles("means", Boxes.DefaultMeans, 4)!;
-
-    private static double[] Stds(CaseContext c) => c.Doubles("stds", Boxes.DefaultStds, 4)!;
+    /// <summary>The case's box coder: its <c>means</c>, <c>stds</c> and <c>wh_ratio_clip</c>, each defaulting to the R-CNN
+    /// coder's (FORMAT.md).</summary>
+    private static BoxCoder Coder(CaseContext c) => new(
+        c.Doubles("means", [.. BoxCoder.Rcnn.Means], 4)!, c.Doubles("stds", [.. BoxCoder.Rcnn.Stds], 4)!,
+        c.Double("wh_ratio_clip", BoxCoder.Rcnn.WhRatioClip));
 
     private static Dictionary<string, Produced> BboxOverlaps(CaseContext c)
     {
@@ -165,8 +168,8 @@ public static class CaseOps
     {
         var maxShape = c.Doubles("max_shape", null, 2);
         var rois = c.Input("rois", -1, 4);
-        return One("boxes", Boxes.DecodeDeltaXywh(rois, c.Input("deltas", rois.shape[0], 4), Means(c), Stds(c),
-            maxShape is null ? null : tensor(maxShape, rois.dtype), c.Double("wh_ratio_clip", Boxes.DefaultWhRatioClip)));
+        return One("boxes", Coder(c).Decode(rois, c.Input("deltas", rois.shape[0], 4),
+            maxShape is null ? null : tensor(maxShape, rois.dtype)));
     }
 
     private static Dictionary<string, Produced> MaxIouAssign(CaseContext c)
@@ -176,7 +179,7 @@ public static class CaseOps
         var gtLabels = c.Input("gt_labels", gts.shape[0]);
         var thresholds = new Assign.Thresholds(c.Double("pos_iou_thr"), c.Double("neg_iou_thr"), c.Double("min_pos_iou", 0.0),
             c.Bool("match_low_quality", true), c.Bool("gt_max_assign_all", true));
-        var result = Assign.MaxIou(gts.unsqueeze(0), boxes.unsqueeze(0), gtLabels.unsqueeze(0), ones(1, gts.shape[0], ScalarType.Bool), ones(1, boxes.shape[0], ScalarType.Bool), thresholds);
+        var result = Assign.MaxIoU(gts.unsqueeze(0), boxes.unsqueeze(0), gtLabels.unsqueeze(0), ones(1, gts.shape[0], ScalarType.Bool), ones(1, boxes.shape[0], ScalarType.Bool), thresholds);
         return new()
         {
             ["gt_inds"] = new ProducedTensor(result.GtInds[0]),
@@ -205,7 +208,7 @@ public static class CaseOps
         var labels = c.Input("labels", ious.shape[0]);
         long classes = labels.numel() == 0 ? 1 : labels.max().item<long>() + 1;
         var positive = labels >= 0;
-        return One("rank", Rank.IoUHlr(ious, gtIds, labels, positive, classes, c.Compat).Rank);
+        return One("rank", Hlr.IoU(ious, gtIds, labels, positive, classes, c.Compat).Rank);
     }
 
     private static Dictionary<string, Produced> IsrP(CaseContext c)
@@ -215,7 +218,7 @@ public static class CaseOps
         long n = clsScore.shape[0];
         var weights = Reweight.IsrP(clsScore, c.Input("bbox_pred", n, -1), Rois(c.Input("rois")), c.Input("labels", n),
             c.Input("label_weights", n), c.Input("bbox_targets", n, 4), c.Input("pos_gt_ids", n), classes,
-            new ReweightSettings(c.Double("k", 2.0), c.Double("bias", 0.0)), Means(c), Stds(c), c.Compat, c.Bool("sigmoid", false));
+            new ReweightSettings(c.Double("k", 2.0), c.Double("bias", 0.0)), Coder(c), c.Compat, c.Bool("sigmoid", false));
         return One("label_weights", weights);
     }
 
@@ -251,15 +254,16 @@ public static class CaseOps
     {
         var clsScore = c.Input("cls_score", -1, -1);
         long m = clsScore.shape[0];
-        var settings = new ScoreHlrSettings(c.Double("k", 0.5), c.Double("bias", 0.0), c.Double("score_thr", 0.05), c.Double("iou_thr", 0.5));
+        var settings = new ScoreHlrSettings(c.Double("score_thr", 0.05), c.Double("iou_thr", 0.5));
         var sample = Sample.ScoreHlrNegatives(ones(1, m, ScalarType.Bool), clsScore.unsqueeze(0), c.Input("bbox_pred", m, -1).unsqueeze(0),
-            Rois(c.Input("rois")).unsqueeze(0), full(1, c.Long("num_expected"), int64), settings, Means(c), Stds(c), c.Compat, c.Generator);
+            Rois(c.Input("rois")).unsqueeze(0), full(1, c.Long("num_expected"), int64), settings, Coder(c), c.Compat, c.Generator);
+        var weights = Reweight.IsrN(sample, new ReweightSettings(c.Double("k", 0.5), c.Double("bias", 0.0)));
         var chosen = sample.Selected[0].nonzero().squeeze(-1);
         var inOrder = chosen.index_select(0, sample.Order[0].index_select(0, chosen).argsort());
         return new()
         {
             ["selected"] = new ProducedTensor(inOrder),
-            ["neg_label_weights"] = new ProducedTensor(sample.Weights[0].index_select(0, inOrder)),
+            ["neg_label_weights"] = new ProducedTensor(weights[0].index_select(0, inOrder)),
         };
     }
 

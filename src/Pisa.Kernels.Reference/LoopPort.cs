@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Pisa.Kernels.Tests.LoopPort;
+namespace Pisa.Kernels.Reference;
 
 /// <summary>
 /// A loop-faithful port of the reference algorithms, written straight from ALGORITHMS.md with the reference's shape:
@@ -35,14 +35,14 @@ public static class LoopPort
             float best = rows[0][i];
             for (long j = 1; j < g; j++) if (rows[j][i] > best) { best = rows[j][i]; argmax[i] = j; }
             maxOverlaps[i] = best;
-            gtInds[i] = best >= 0 && best < t.NegIou ? 0 : -1;
-            if (best >= t.PosIou) gtInds[i] = argmax[i] + 1;
+            gtInds[i] = best >= 0 && best < t.NegIoU ? 0 : -1;
+            if (best >= t.PosIoU) gtInds[i] = argmax[i] + 1;
         }
         if (t.MatchLowQuality)
             for (long j = 0; j < g; j++)
             {
                 float gtMax = rows[j].Max();
-                if (gtMax < t.MinPosIou) continue;
+                if (gtMax < t.MinPosIoU) continue;
                 for (long i = 0; i < n; i++)
                     if (rows[j][i] == gtMax)
                     {
@@ -159,7 +159,7 @@ public static class LoopPort
     /// <summary>Score-HLR negatives with ISR-N weights for one image, a loop over nms_match groups as in the reference.</summary>
     /// <returns>the chosen candidate indices in HLR order and their weights.</returns>
     public static (long[] Selected, float[] Weights) ScoreHlrNegatives(Tensor clsScore, Tensor bboxPred, Tensor rois, long budget, ScoreHlrSettings s,
-        double[]? means, double[]? stds, Random random)
+        ReweightSettings isrN, BoxCoder coder, Random random)
     {
         long m = clsScore.shape[0], classes = clsScore.shape[1] - 1;
         if (m == 0) return ([], []);
@@ -173,12 +173,12 @@ public static class LoopPort
         if (valid.Length == 0)
             return (RandomChoice(Enumerable.Range(0, (int)m).Select(i => (long)i).ToList(), expected, random), Enumerable.Repeat(1f, (int)expected).ToArray());
         var validIndex = tensor(valid);
-        var decoded = Host<float>(Boxes.DecodeDeltaXywh(rois.index_select(0, validIndex),
-            Boxes.DeltasOfClass(bboxPred.index_select(0, validIndex), argmaxT.index_select(0, validIndex)), means, stds));
+        var decoded = Host<float>(coder.Decode(rois.index_select(0, validIndex),
+            Boxes.DeltasOfClass(bboxPred.index_select(0, validIndex), argmaxT.index_select(0, validIndex))));
         var boxes = Enumerable.Range(0, valid.Length).Select(i => decoded.AsSpan(i * 4, 4).ToArray()).ToArray();
         var scores = valid.Select(i => maxScore[i]).ToArray();
         var importance = new float[valid.Length];
-        foreach (var group in NmsMatch(boxes, scores, s.IouThr)) // one group at a time, as the reference
+        foreach (var group in NmsMatch(boxes, scores, s.IoUThr)) // one group at a time, as the reference
             for (int j = 0; j < group.Length; j++)
                 importance[group[j]] = (float)(valid.Length - j) + scores[group[j]];
         var byImportance = Enumerable.Range(0, valid.Length).OrderByDescending(i => importance[i]).ThenBy(i => i).ToArray();
@@ -187,7 +187,7 @@ public static class LoopPort
         float upper = Math.Max(expected, valid.Length);
         var weights = new float[expected];
         for (int r = 0; r < expected; r++) weights[r] = (upper - Math.Min(r, numHlr - 1)) / upper;
-        for (int r = 0; r < expected; r++) weights[r] = (float)Math.Pow(s.Bias + (1 - s.Bias) * weights[r], s.K);
+        for (int r = 0; r < expected; r++) weights[r] = (float)Math.Pow(isrN.Bias + (1 - isrN.Bias) * weights[r], isrN.K);
         float sumLoss = 0, sumWeighted = 0;
         for (int r = 0; r < expected; r++) { sumLoss += loss[selected[r]]; sumWeighted += loss[selected[r]] * weights[r]; }
         for (int r = 0; r < expected; r++) weights[r] *= sumLoss / sumWeighted;
@@ -273,7 +273,7 @@ public static class LoopPort
     /// </summary>
     /// <returns>the new label weights.</returns>
     public static float[] IsrP(Tensor clsScore, Tensor bboxPred, Tensor rois, long[] labels, float[] labelWeights, Tensor bboxTargets,
-        long[] gtIds, long numClasses, ReweightSettings s, double[]? means, double[]? stds, bool sigmoid = false, Compat compat = Compat.Mmdet)
+        long[] gtIds, long numClasses, ReweightSettings s, BoxCoder coder, bool sigmoid = false, Compat compat = Compat.Mmdet)
     {
         var positives = Enumerable.Range(0, labels.Length).Where(i => labels[i] >= 0 && labels[i] < numClasses).ToArray();
         var result = (float[])labelWeights.Clone();
@@ -281,8 +281,8 @@ public static class LoopPort
         var index = tensor(positives.Select(i => (long)i).ToArray());
         var posLabels = tensor(positives.Select(i => labels[i]).ToArray());
         var posRois = rois.index_select(0, index);
-        var predicted = Boxes.DecodeDeltaXywh(posRois, Boxes.DeltasOfClass(bboxPred.index_select(0, index), posLabels), means, stds);
-        var target = Boxes.DecodeDeltaXywh(posRois, bboxTargets.index_select(0, index), means, stds);
+        var predicted = coder.Decode(posRois, Boxes.DeltasOfClass(bboxPred.index_select(0, index), posLabels));
+        var target = coder.Decode(posRois, bboxTargets.index_select(0, index));
         var ious = Host<float>(Boxes.AlignedOverlaps(predicted, target));
         var ranks = IoUHlrRanks(ious, positives.Select(i => gtIds[i]).ToArray(), positives.Select(i => labels[i]).ToArray(), compat);
         long m = positives.Select(i => labels[i]).GroupBy(l => l).Max(g => g.LongCount());

@@ -1,8 +1,9 @@
 using System.Globalization;
+using Pisa.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Pisa.Kernels.Conformance;
+namespace Pisa.Conformance;
 
 /// <summary>The outcome of one case file.</summary>
 /// <param name="File">the case file.</param>
