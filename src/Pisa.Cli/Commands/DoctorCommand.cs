@@ -4,7 +4,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using Pisa.Build;
 using Pisa.Compilation;
-using Pisa.Kernels.Conformance;
+using Pisa.Conformance;
 using Pisa.Recipes;
 using Pisa.Training.Data;
 using Pisa.Training.Platform;
