@@ -21,9 +21,11 @@ namespace Pisa.Pipelines
         public global::System.Collections.Generic.IReadOnlyDictionary<string, global::TorchSharp.torch.Tensor> Loss(global::Pisa.Kernels.Pipeline.SingleStageInput input, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred)
         {
             // Every anchor assigned: positive at IoU >= 0.5, negative below 0.4, low-quality matches from 0.0. [assign: retinanet.yaml line 8]
-            // Classification: sigmoid focal loss (gamma 2.0, alpha 0.25) with ISR-P — positives re-weighted by IoU-HLR rank (k 2.0, bias 0.0), total kept. [loss.cls: pisa-retinanet.yaml line 9]
-            // Box regression: smooth L1 (beta 0.11) on positives. [loss.box: pisa-retinanet.yaml line 10]
-            // CARL: each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k 1.0, bias 0.2; added to the box loss. [loss.carl: pisa-retinanet.yaml line 11]
+            // Rank: IoU-HLR (PISA) — each class's positives ordered by IoU within their ground truth, then across ground truths. [loss.cls.isr: pisa-retinanet.yaml line 7]
+            // Reweight: ISR-P — positives' classification weights from that rank, (bias + (1 - bias) * r)^k with k 2.0, bias 0.0; total kept. [loss.cls.isr: pisa-retinanet.yaml line 7]
+            // Classification: sigmoid focal loss (gamma 2.0, alpha 0.25), divided by the count of weighted samples. [loss.cls: pisa-retinanet.yaml line 7]
+            // Box regression: smooth L1 (beta 0.11) on positives. [loss.box: pisa-retinanet.yaml line 8]
+            // Reweight: CARL — each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k 1.0, bias 0.2; added to the box loss. [loss.carl: pisa-retinanet.yaml line 9]
             var losses = global::Pisa.Kernels.Pipeline.LossSteps.SingleStageLoss(input, clsScore, bboxPred, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.4, 0.0, true), new global::Pisa.Kernels.FocalSettings(2.0, 0.25),
                 new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.SmoothL1, Beta: 0.11, LossWeight: 1.0), isrP: new global::Pisa.Kernels.ReweightSettings(2.0, 0.0), carl: new global::Pisa.Kernels.ReweightSettings(1.0, 0.2), Coder, Mode);
             return losses;

@@ -26,17 +26,18 @@ namespace Pisa.Pipelines
             var candidates = global::Pisa.Kernels.Pipeline.TargetSteps.AssignCandidates(input, new global::Pisa.Kernels.Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
             var gtInds = candidates.Assigned.GtInds;
 
-            // The box head scores every candidate once, without gradient (shared by the samplers below). [sample.negatives: pisa-faster-rcnn.yaml line 10]
+            // The box head scores every candidate once, without gradient (shared by the samplers below). [sample.negatives: pisa-faster-rcnn.yaml line 11]
             var (probeScore, probeDeltas) = global::Pisa.Kernels.Pipeline.TargetSteps.ProbeAll(head, candidates);
 
             // Positives: uniform random, at most int(512 * 0.25) = 128 per image. [sample.positives: faster-rcnn.yaml line 17]
             var positives = global::Pisa.Kernels.Sample.RandomPositives(gtInds, 128L, generator);
 
             var negativeBudget = global::Pisa.Kernels.Sample.NegativeBudget(512, global::Pisa.Kernels.RankOps.Count(positives));
-            // Negatives: Score-HLR (PISA) — valid above score 0.05, grouped by nms_match at IoU 0.5, ranked by hierarchical local rank. [sample.negatives: pisa-faster-rcnn.yaml line 10]
+            // Rank: Score-HLR (PISA) — negatives valid above score 0.05, grouped by nms_match at IoU 0.5, ranked by hierarchical local rank. [sample.negatives: pisa-faster-rcnn.yaml line 11]
+            // Negatives: the most important by that rank. [sample.negatives: pisa-faster-rcnn.yaml line 11]
             var negatives = global::Pisa.Kernels.Sample.ScoreHlrNegatives(gtInds == 0, probeScore, probeDeltas, candidates.Boxes, negativeBudget,
                 new global::Pisa.Kernels.ScoreHlrSettings(ScoreThr: 0.05, IoUThr: 0.5), Coder, Mode, generator);
-            // ISR-N (PISA): the chosen negatives weighted by their Score-HLR rank (k 0.5, bias 0.0), total kept. [sample.negatives: pisa-faster-rcnn.yaml line 10]
+            // Reweight: ISR-N (PISA) — the chosen negatives weighted by their Score-HLR rank (k 0.5, bias 0.0), total kept. [sample.negatives: pisa-faster-rcnn.yaml line 11]
             var negativeWeights = global::Pisa.Kernels.Reweight.IsrN(negatives, new global::Pisa.Kernels.ReweightSettings(0.5, 0.0));
 
             // Targets: 512 slots per image, positives first, then negatives; encoded box deltas for positives. [sample.num: faster-rcnn.yaml line 13]
@@ -47,9 +48,11 @@ namespace Pisa.Pipelines
         /// <inheritdoc />
         public global::System.Collections.Generic.IReadOnlyDictionary<string, global::TorchSharp.torch.Tensor> Loss(global::Pisa.Kernels.Pipeline.TwoStageSample sample, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred)
         {
-            // Classification: cross entropy with ISR-P — positives re-weighted by IoU-HLR rank (k 2.0, bias 0.0), total kept. [loss.cls: pisa-sweep.yaml line 8]
-            // Box regression: smooth L1 (beta 1.0) on positives. [loss.box: pisa-faster-rcnn.yaml line 16]
-            // CARL: each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k 1.0, bias 0.0; added to the box loss. [loss.carl: pisa-sweep.yaml line 9]
+            // Rank: IoU-HLR (PISA) — each class's positives ordered by IoU within their ground truth, then across ground truths. [loss.cls.isr: pisa-sweep.yaml line 8]
+            // Reweight: ISR-P — positives' classification weights from that rank, (bias + (1 - bias) * r)^k with k 2.0, bias 0.0; total kept. [loss.cls.isr: pisa-sweep.yaml line 8]
+            // Classification: cross entropy, divided by the count of weighted samples. [loss.cls: pisa-sweep.yaml line 8]
+            // Box regression: smooth L1 (beta 1.0) on positives. [loss.box: pisa-faster-rcnn.yaml line 14]
+            // Reweight: CARL — each positive's box loss weighted by its class score, (bias + (1 - bias) * s)^k with k 1.0, bias 0.0; added to the box loss. [loss.carl: pisa-sweep.yaml line 9]
             var losses = global::Pisa.Kernels.Pipeline.LossSteps.TwoStageLoss(sample, clsScore, bboxPred,
                 new global::Pisa.Kernels.BoxLoss(global::Pisa.Kernels.BoxLossKind.SmoothL1, Beta: 1.0, LossWeight: 1.0), isrP: new global::Pisa.Kernels.ReweightSettings(2.0, 0.0), carl: new global::Pisa.Kernels.ReweightSettings(1.0, 0.0), Coder, Mode);
             return losses;
