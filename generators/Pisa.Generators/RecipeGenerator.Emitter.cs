@@ -250,7 +250,7 @@ public sealed partial class RecipeGenerator
             w.WriteLine("#nullable enable");
             w.WriteLine();
             if (stub.Namespace.Length > 0) w.OpenBlock($"namespace {stub.Namespace}");
-            w.WriteLine("/// <summary>Not generated: its recipe has errors (see the build's PISA diagnostics). Sample and Loss throw.</summary>");
+            w.WriteLine("/// <summary>Not generated: its recipe has errors (see the build's PISA diagnostics). Coder, Sample and Loss throw.</summary>");
             w.WriteLine("[global::System.CodeDom.Compiler.GeneratedCode(\"Pisa.Generators\", \"0.1.0\")]");
             w.OpenBlock($"{stub.Accessibility} {(stub.FillsUserClass ? "" : "sealed ")}partial class {stub.TypeName} : {Pipeline}.ISamplePipeline, {Pipeline}.ISingleStagePipeline, {Pipeline}.IRecipePipeline");
             w.WriteLine($"public const string Recipe = {String(stub.Recipe)};");
@@ -259,6 +259,7 @@ public sealed partial class RecipeGenerator
             w.WriteLine();
             w.WriteLine($"string {Pipeline}.IRecipePipeline.RecipeName => Recipe;");
             w.WriteLine($"string? {Pipeline}.IRecipePipeline.VariantName => Variant;");
+            w.WriteLine($"public global::Pisa.Kernels.BoxCoder Coder => throw new global::System.InvalidOperationException(RecipeError);");
             w.WriteLine($"public {Pipeline}.TwoStageSample Sample({Pipeline}.TwoStageSampleInput input, {Pipeline}.IDetectorHeadProbe head, global::TorchSharp.torch.Generator generator) => throw new global::System.InvalidOperationException(RecipeError);");
             w.WriteLine($"public {Losses} Loss({Pipeline}.TwoStageSample sample, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred) => throw new global::System.InvalidOperationException(RecipeError);");
             w.WriteLine($"public {Losses} Loss({Pipeline}.SingleStageInput input, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred) => throw new global::System.InvalidOperationException(RecipeError);");

@@ -6,10 +6,13 @@ namespace Pisa.Kernels.Tests;
 /// <summary>The shipped cases pass through the runner, and bad case files fail with a reason instead of crashing.</summary>
 public class ConformanceTests
 {
+    /// <summary>Our cases: tests/conformance and the few pisa doctor ships (src/Pisa.Conformance/SelfCheck).</summary>
+    private static readonly string[] OwnCases = [RepoPaths.InRoot("tests", "conformance"), RepoPaths.InRoot("src", "Pisa.Conformance", "SelfCheck")];
+
     [Fact]
     public void Every_case_under_tests_conformance_passes()
     {
-        var results = ConformanceRunner.Run([RepoPaths.InRoot("tests", "conformance")]);
+        var results = ConformanceRunner.Run(OwnCases);
         Assert.True(results.Count >= 40, $"only {results.Count} cases found");
         var failures = results.Where(r => !r.Passed).Select(r => r.ToString()).ToList();
         Assert.True(failures.Count == 0, string.Join("\n", failures));
@@ -18,7 +21,7 @@ public class ConformanceTests
     [Fact]
     public void The_shipped_cases_cover_every_op_of_the_format()
     {
-        var ops = ConformanceRunner.CaseFiles([RepoPaths.InRoot("tests", "conformance")]).Select(f => ConformanceCase.Read(f).Op).ToHashSet();
+        var ops = ConformanceRunner.CaseFiles(OwnCases).Select(f => ConformanceCase.Read(f).Op).ToHashSet();
         Assert.Empty(CaseOps.All.Keys.Except(ops));
     }
 
