@@ -18,11 +18,14 @@ public static class PythonTorch
     public static string? Missing => Found.Value.Missing;
 
     /// <summary>Runs a script of tests/Pisa.Training.Tests/Python with arguments; throws with its output when it fails.</summary>
-    public static void Run(string script, params string[] arguments)
+    public static void Run(string script, params string[] arguments) =>
+        RunFile(Path.Combine(Pisa.Testing.RepoPaths.InRoot("tests", "Pisa.Training.Tests", "Python"), script), arguments);
+
+    /// <summary>Runs the script at <paramref name="path"/> with arguments; throws with its output when it fails.</summary>
+    public static void RunFile(string path, params string[] arguments)
     {
-        string path = Path.Combine(Pisa.Testing.RepoPaths.InRoot("tests", "Pisa.Training.Tests", "Python"), script);
         var (code, output) = Start(Executable ?? throw new InvalidOperationException(Missing), [path, .. arguments], TimeSpan.FromMinutes(3));
-        if (code != 0) throw new InvalidOperationException($"{script} exited with {code}:\n{output}");
+        if (code != 0) throw new InvalidOperationException($"{Path.GetFileName(path)} exited with {code}:\n{output}");
     }
 
     private static (string?, string?) Find()
@@ -63,6 +66,15 @@ public static class PythonTorch
 public sealed class PythonTorchFactAttribute : FactAttribute
 {
     public PythonTorchFactAttribute()
+    {
+        if (PythonTorch.Missing is string why) Skip = why;
+    }
+}
+
+/// <summary>A theory that reports skipped, with the reason, where no python3 has torch and torchvision.</summary>
+public sealed class PythonTorchTheoryAttribute : TheoryAttribute
+{
+    public PythonTorchTheoryAttribute()
     {
         if (PythonTorch.Missing is string why) Skip = why;
     }

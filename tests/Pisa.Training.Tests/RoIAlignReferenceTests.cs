@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Pisa.Training.Models;
 using TorchSharp;
@@ -98,16 +97,12 @@ public class RoIAlignReferenceTests
         Assert.True(f32.grad!.to(ScalarType.Float64).allclose(numeric, rtol: 1e-5, atol: 1e-5), "CPU kernel, float32");
     }
 
-    [SkippableTheory]
+    [PythonTorchTheory]
     [InlineData(RoIAlignPath.Auto)]
     [InlineData(RoIAlignPath.Tensor)]
     public void Matches_torchvision_roi_align_forward_and_backward(RoIAlignPath path)
     {
         string script = RepoPaths.InRoot("bench", "roi_align_torchvision.py");
-        // Debian's package installs into the system python, which a pyenv or venv python3 on PATH does not see.
-        string? python = new[] { "python3", "/usr/bin/python3" }.FirstOrDefault(p => Python(p, "-c", "import torchvision").ExitCode == 0);
-        Skip.If(python is null, "python3 with torchvision is not installed (Debian: apt-get install python3-torchvision python3-numpy)");
-
         var g = new Generator(17);
         var features = randn([2, 3, 9, 11], generator: g);
         var corner = rand([2, 20, 2], generator: g) * 26 - 4;
@@ -123,8 +118,7 @@ public class RoIAlignReferenceTests
             WriteFloats(Path.Combine(folder, "features.f32"), features);
             WriteFloats(Path.Combine(folder, "rois.f32"), rois);
             WriteFloats(Path.Combine(folder, "upstream.f32"), upstream);
-            var run = Python(python!, script, "pool", folder);
-            Assert.True(run.ExitCode == 0, run.Output);
+            PythonTorch.RunFile(script, "pool", folder);
 
             var input = features.clone().requires_grad_(true);
             var ours = new RoIAlign(3, 0.5, 2) { Path = path }.Apply(input, rois);
@@ -148,21 +142,5 @@ public class RoIAlignReferenceTests
         var values = new float[bytes.Length / 4];
         Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
         return tensor(values);
-    }
-
-    private static (int ExitCode, string Output) Python(string python, params string[] arguments)
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(python, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            var error = process.StandardError.ReadToEndAsync();
-            string output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, output + error.Result);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return (-1, e.Message); // no such interpreter
-        }
     }
 }

@@ -47,8 +47,8 @@ public static class ConvolutionSelfCheck
         var w2 = randn([shape.OutChannels, shape.MidChannels, shape.Kernel, shape.Kernel], generator: generator, dtype: float64) * 0.3;
         var gamma = rand([shape.MidChannels], generator: generator, dtype: float64) + 0.5;
         var beta = randn([shape.MidChannels], generator: generator, dtype: float64) * 0.1;
-        var reference = Chain(shape, [x, w1, w2, gamma, beta], generator: null, upstreamSeed: seed);
-        var single = Chain(shape, [x.to(float32), w1.to(float32), w2.to(float32), gamma.to(float32), beta.to(float32)], generator: null, upstreamSeed: seed);
+        var reference = Chain(shape, [x, w1, w2, gamma, beta], upstreamSeed: seed);
+        var single = Chain(shape, [x.to(float32), w1.to(float32), w2.to(float32), gamma.to(float32), beta.to(float32)], upstreamSeed: seed);
         string[] names = ["output", "grad input", "grad conv1 weight", "grad conv2 weight", "grad bn weight", "grad bn bias"];
         for (int i = 0; i < names.Length; i++)
         {
@@ -64,7 +64,7 @@ public static class ConvolutionSelfCheck
     }
 
     /// <summary>The chain's output and the gradients of its five inputs for a fixed random upstream gradient.</summary>
-    private static Tensor[] Chain(ChainShape shape, Tensor[] inputs, Generator? generator, long upstreamSeed)
+    private static Tensor[] Chain(ChainShape shape, Tensor[] inputs, long upstreamSeed)
     {
         var leaves = inputs.Select(t => t.detach().clone().requires_grad_(true)).ToArray();
         var (x, w1, w2, gamma, beta) = (leaves[0], leaves[1], leaves[2], leaves[3], leaves[4]);
