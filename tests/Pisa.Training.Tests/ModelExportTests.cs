@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Pisa.Training.Engine;
 using Pisa.Training.Runs;
-using Pisa.Training.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -185,7 +185,7 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         var files = new List<string> { Path.Combine(recipes, "faster-rcnn.yaml") };
         if (settings.Recipe is null) files.AddRange(new[] { "libra-faster-rcnn", "ohem-faster-rcnn", "pisa-faster-rcnn", "retinanet", "pisa-retinanet" }.Select(n => Path.Combine(recipes, n + ".yaml")));
         else if (Path.GetFileName(settings.Recipe) != "faster-rcnn.yaml") files.Add(settings.Recipe);
-        var (train, _) = Pisa.Training.Training.TrainingData.Builtin().Load();
+        var (train, _) = Pisa.Training.Engine.TrainingData.Builtin().Load();
         var results = new List<StepBench.Result>();
         Console.WriteLine(F($"pisa bench step: one training step on builtin:shapes (batch and sizes of each recipe), libtorch threads {get_num_threads()}, wall clock, medians of 8 steps after 2 warm-up (ms, share)"));
         foreach (string file in files.Where(File.Exists))

@@ -1,7 +1,8 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text;
-using Pisa.Training.Training;
+using Pisa.Training.Engine;
+using Pisa.Training.Runs;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -6,8 +6,8 @@ using Pisa.Evaluation.Coco;
 using Pisa.Recipes;
 using Pisa.Training.Data;
 using Pisa.Training.Data.Shapes;
+using Pisa.Training.Engine;
 using Pisa.Training.Runs;
-using Pisa.Training.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

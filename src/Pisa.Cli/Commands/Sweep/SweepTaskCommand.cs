@@ -3,9 +3,9 @@ using System.Runtime.InteropServices;
 using Pisa.Compilation;
 using Pisa.Evaluation.Coco;
 using Pisa.Training.Data;
+using Pisa.Training.Engine;
 using Pisa.Training.Runs;
 using Pisa.Training.Sweeps;
-using Pisa.Training.Training;
 using Spectre.Console.Cli;
 
 namespace Pisa.Cli.Commands.Sweep;

@@ -4,11 +4,12 @@ using Pisa.Kernels.Pipeline;
 using Pisa.Recipes;
 using Pisa.Training.Data;
 using Pisa.Training.Inference;
+using Pisa.Training.Metrics;
 using Pisa.Training.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>A detector with its recipe pipeline: the training losses of a batch and its detections.</summary>
 public interface IDetectorRunner : IDisposable

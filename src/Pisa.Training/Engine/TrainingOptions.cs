@@ -1,4 +1,4 @@
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>How one run is carried out, beyond the recipe's <c>train:</c> settings (which say what is trained).</summary>
 /// <param name="Device">cpu or cuda; null picks CUDA when TorchSharp has it, else the CPU.</param>

@@ -10,7 +10,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>Where a run is: sent every <see cref="TrainingOptions.LogEvery"/> iterations and after each evaluation.</summary>
 /// <param name="Losses">The mean of each loss over the last logging window (and <c>loss</c>, their sum).</param>
@@ -198,11 +198,7 @@ public sealed class Trainer
 
     private string Save(CheckpointWriter checkpoints, nn.Module model, OptimizerHelper optimizer, Generator generator, long step, TimeSpan elapsed)
     {
-        string path = Path.Combine(checkpoints.Directory, $"step-{step:D8}.ckpt");
-        TrainingState.Capture(step, generator, elapsed).Write(TrainingState.PathFor(path));
-        checkpoints.Save(model, optimizer, step);
-        var kept = checkpoints.Checkpoints().Select(c => TrainingState.PathFor(c.Path)).ToHashSet();
-        foreach (string state in Directory.EnumerateFiles(checkpoints.Directory, "*.state.json").Where(s => !kept.Contains(s))) File.Delete(state);
+        string path = checkpoints.Save(model, optimizer, TrainingState.Capture(step, generator, elapsed));
         Message?.Invoke($"checkpoint={path}");
         return path;
     }
@@ -211,9 +207,8 @@ public sealed class Trainer
     private static (long Step, TimeSpan Elapsed) Restore(RunFolder run, CheckpointWriter checkpoints, nn.Module model, OptimizerHelper optimizer, Generator generator)
     {
         string checkpoint = checkpoints.Latest ?? throw new TrainingException($"{run.Path}: no checkpoint to resume from in {checkpoints.Directory}");
-        var state = TrainingState.Read(TrainingState.PathFor(checkpoint));
         long step = CheckpointWriter.Load(checkpoint, model, optimizer);
-        if (step != state.Step) throw new TrainingException($"{checkpoint}: step {step}, but its resume state says {state.Step}");
+        var state = CheckpointWriter.ReadState(checkpoint, step);
         state.Restore(generator);
         return (step, TimeSpan.FromSeconds(state.ElapsedSeconds));
     }

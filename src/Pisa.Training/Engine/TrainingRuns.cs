@@ -4,7 +4,7 @@ using Pisa.Training.Data;
 using Pisa.Training.Runs;
 using TorchSharp;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>
 /// Starting and continuing runs. A run folder holds <c>recipe.resolved.yaml</c> (what the pipeline was generated from)

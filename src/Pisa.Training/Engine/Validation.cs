@@ -1,9 +1,10 @@
 using Pisa.Evaluation;
 using Pisa.Evaluation.Coco;
 using Pisa.Training.Data;
+using Pisa.Training.Metrics;
 using static TorchSharp.torch;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>The detections of a data set, their COCO evaluation and the score–IoU correlation of the candidates behind them.</summary>
 public sealed record ValidationResult(CocoEvaluation Evaluation, IReadOnlyList<CocoDetection> Detections, ScoreIoUCorrelation ScoreIoU)

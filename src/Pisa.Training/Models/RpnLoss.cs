@@ -2,7 +2,7 @@ using Pisa.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Models;
 
 /// <summary>
 /// The RPN's training losses as mmdetection's Faster R-CNN sets them: anchors assigned at 0.7 / 0.3 with low-quality
