@@ -192,16 +192,3 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             runs.Select(r => (r.Variant, r.Validation?.GetValueOrDefault("AP50") ?? 0)).ToList());
     }
 }
-
-/// <summary>A run folder's recipe, read back from its resolved copy and compiled.</summary>
-internal static class RunRecipe
-{
-    public static (Recipe Recipe, Pisa.Kernels.Pipeline.PipelineInfo Pipeline) Load(string runDirectory)
-    {
-        string path = Path.Combine(runDirectory, TrainingRuns.ResolvedRecipeFile);
-        if (!File.Exists(path)) throw new PisaUserException($"{path}: not found ({runDirectory} is not a run folder)");
-        var loaded = RecipeCommandSupport.Load(path, []);
-        var recipe = loaded.Recipe!;
-        return (recipe, RuntimePipelines.Default.Compile(recipe).Select(recipe));
-    }
-}
