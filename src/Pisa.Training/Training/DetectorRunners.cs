@@ -44,7 +44,7 @@ public static class DetectorRunner
     /// so an anchor in a padded batch's padding is neither positive nor negative. Without padding every anchor's centre
     /// is inside (they centre on cells).
     /// </summary>
-    internal static Tensor ValidAnchors(Tensor anchors, DetectionBatch batch)
+    public static Tensor ValidAnchors(Tensor anchors, DetectionBatch batch)
     {
         using var scope = NewDisposeScope();
         var sizes = batch.ValidSizes();
@@ -54,7 +54,7 @@ public static class DetectorRunner
     }
 
     /// <summary>Each image's valid (height, width), for clipping its proposals.</summary>
-    internal static (int Height, int Width)[] ValidSizes(DetectionBatch batch) =>
+    public static (int Height, int Width)[] ValidSizes(DetectionBatch batch) =>
         batch.Transforms.Select(t => (t.InputHeight, t.InputWidth)).ToArray();
 }
 
