@@ -120,10 +120,13 @@ public sealed record BalancedL1Options(double Alpha, double Gamma);
 
 /// <summary>Optional run settings (defaults suit a short CPU run on <c>builtin:shapes</c>).</summary>
 /// <param name="LrSteps">Epochs after which the step schedule multiplies the learning rate by 0.1.</param>
+/// <param name="Scale">Keep-ratio resize limits [long, short], or null for the square <paramref name="ImageSize"/> resize.</param>
+/// <param name="MultiScale">Short-side limits drawn per training image (with <paramref name="Scale"/>), or null.</param>
+/// <param name="PadDivisor">With <paramref name="Scale"/>: batches are padded to a multiple of this.</param>
 public sealed record TrainSettings(
     string Data, int Epochs, int Batch, double Lr, double Momentum, double WeightDecay,
     int WarmupIters, double WarmupRatio, LrSchedule Schedule, ImmutableEquatableArray<int> LrSteps,
-    int ImageSize, int Seed);
+    int ImageSize, int Seed, ImmutableEquatableArray<int>? Scale = null, ImmutableEquatableArray<int>? MultiScale = null, int PadDivisor = 32);
 
 /// <summary>The detector's backbone (<c>model:</c>).</summary>
 /// <param name="Pretrained">A state_dict file as written in the recipe, or null for random initialisation.</param>

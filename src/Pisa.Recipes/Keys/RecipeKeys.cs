@@ -109,7 +109,12 @@ public static class RecipeKeys
             new KeySpec("warmup_ratio", KeyKind.Number, "Warm-up starts at lr * warmup_ratio.") { Default = "0.001", Min = 0, MinExclusive = true, Max = 1 },
             new KeySpec("schedule", KeyKind.Name, "step (x0.1 after each of lr_steps), cosine or constant.") { Default = "step", Names = new[] { "step", "cosine", "constant" } },
             new KeySpec("lr_steps", KeyKind.IntegerList, "step schedule: epochs after which the learning rate drops x0.1, ascending (a step at or after the last epoch never applies, so a shortened run keeps them).") { Default = "[8, 11]", Min = 1, Max = int.MaxValue },
-            Count("image_size", "128", "The longer image side after resizing, in pixels.", 16),
+            Count("image_size", "128", "Without train.scale: every image is resized to image_size x image_size (aspect ratio not kept).", 16),
+            new KeySpec("scale", KeyKind.IntegerList, "Keep-ratio resize (mmdetection's keep_ratio): [long, short] limits, e.g. [1333, 800]: each image is scaled as large as fits both (long side <= long, short side <= short), in training and evaluation; [] = the square image_size resize.")
+            { Default = "[]", Min = 16, Max = int.MaxValue },
+            new KeySpec("multiscale", KeyKind.IntegerList, "Multi-scale training with train.scale (mmdetection's value mode): short-side limits, one drawn per image, the long side limited by train.scale's; evaluation uses train.scale; [] = off.")
+            { Default = "[]", Min = 16, Max = int.MaxValue },
+            Count("pad_divisor", "32", "With train.scale: each batch is padded (right and bottom) to a multiple of this; the padding is masked (no anchor there is a sample)."),
             Count("seed", "0", "Seed of data order, sampling and initialisation.", 0)),
         new KeySpec("variants", KeyKind.Variants, "A sweep: dotted key → list of values; one pipeline per point of the cross product, named from its values."))
         .Seal(null);

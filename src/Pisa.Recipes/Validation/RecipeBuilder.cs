@@ -64,5 +64,10 @@ internal static class RecipeBuilder
     private static TrainSettings Train(ResolvedValues v) => new(
         v.Text("train.data"), v.Integer("train.epochs"), v.Integer("train.batch"), v.Number("train.lr"), v.Number("train.momentum"),
         v.Number("train.weight_decay"), v.Integer("train.warmup_iters"), v.Number("train.warmup_ratio"), v.Name<LrSchedule>("train.schedule"),
-        ((int[])v.Find("train.lr_steps")!.Value!).ToEquatableArray(), v.Integer("train.image_size"), v.Integer("train.seed"));
+        ((int[])v.Find("train.lr_steps")!.Value!).ToEquatableArray(), v.Integer("train.image_size"), v.Integer("train.seed"),
+        OptionalList(v, "train.scale"), OptionalList(v, "train.multiscale"), v.Integer("train.pad_divisor"));
+
+    /// <summary>A list key's values, or null when it is the empty list (off).</summary>
+    private static ImmutableEquatableArray<int>? OptionalList(ResolvedValues v, string path) =>
+        v.Find(path)?.Value is int[] { Length: > 0 } values ? values.ToEquatableArray() : null;
 }

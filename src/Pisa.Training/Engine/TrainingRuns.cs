@@ -73,7 +73,7 @@ public static class TrainingRuns
             throw new TrainingException($"{checkpoint}: cannot load into a {recipe.Detector} detector of {classes} classes: {ex.Message}");
         }
         runner.Model.to(device);
-        return (Validation.Run(runner, val, recipe.Train.Batch, recipe.Train.ImageSize, device), step);
+        return (Validation.Run(runner, val, Trainer.LoaderFor(recipe.Train, training: false), device), step);
     }
 
     /// <summary>

@@ -36,9 +36,13 @@ public sealed record ValidationResult(CocoEvaluation Evaluation, IReadOnlyList<C
 /// <summary>Runs a detector over a data set (evaluation mode, no flips, original order) and evaluates it COCO-style.</summary>
 public static class Validation
 {
-    public static ValidationResult Run(IDetectorRunner runner, DetectionDataset data, int batchSize, int imageSize, Device device)
+    public static ValidationResult Run(IDetectorRunner runner, DetectionDataset data, int batchSize, int imageSize, Device device) =>
+        Run(runner, data, LoaderOptions.ForEvaluation(batchSize, imageSize, imageSize), device);
+
+    /// <param name="options">How images become batches (<see cref="Trainer.LoaderFor"/>); evaluation options: in order, no flip.</param>
+    public static ValidationResult Run(IDetectorRunner runner, DetectionDataset data, LoaderOptions options, Device device)
     {
-        var loader = new DetectionLoader(data, LoaderOptions.ForEvaluation(batchSize, imageSize, imageSize));
+        var loader = new DetectionLoader(data, options);
         var detections = new List<CocoDetection>();
         var scoreIoU = new ScoreIoUCorrelation();
         runner.Model.eval();
