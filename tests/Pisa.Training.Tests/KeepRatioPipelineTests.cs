@@ -2,9 +2,9 @@ using Pisa.Evaluation.Coco;
 using Pisa.Kernels;
 using Pisa.Recipes;
 using Pisa.Training.Data;
+using Pisa.Training.Engine;
 using Pisa.Training.Inference;
 using Pisa.Training.Models;
-using Pisa.Training.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

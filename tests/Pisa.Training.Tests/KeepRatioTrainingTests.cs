@@ -1,5 +1,5 @@
+using Pisa.Training.Engine;
 using Pisa.Training.Runs;
-using Pisa.Training.Training;
 
 namespace Pisa.Training.Tests;
 
