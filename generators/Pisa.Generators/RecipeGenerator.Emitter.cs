@@ -232,7 +232,7 @@ public sealed partial class RecipeGenerator
             .OrderBy(o => o.Line)
             .FirstOrDefault();
 
-        private static string Summary(Recipe recipe) =>
+        private static string Summary(PipelineRecipe recipe) =>
             $"Pipeline of recipe <c>{recipe.Name}</c>{(recipe.Variant is null ? "" : $" (variant <c>{recipe.Variant}</c>)")}: " +
             $"{(recipe.Detector == DetectorKind.TwoStage ? "two-stage" : "single-stage")}, compat {(recipe.Compat == CompatMode.Mmdet ? "mmdet" : "corrected")}.";
 
@@ -267,9 +267,6 @@ public sealed partial class RecipeGenerator
             if (stub.Namespace.Length > 0) w.CloseBlock();
             return w.ToSourceText();
         }
-
-        public static CatalogEntry CatalogEntryOf(PipelineSpec spec) =>
-            new(spec.Recipe.Name, spec.Recipe.Variant, spec.FullName, spec.Recipe.Detector == DetectorKind.TwoStage, ResolvedRecipeWriter.Write(spec.Recipe));
 
         /// <summary>One catalog of every pipeline in the compilation, by recipe and variant name.</summary>
         public static string EmitCatalog(ImmutableEquatableArray<CatalogEntry> entries)
