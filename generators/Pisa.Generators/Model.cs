@@ -37,14 +37,14 @@ internal sealed record AttributedClass(
 /// (<c>train:</c>), the backbone (<c>model:</c>) and proposal counts (<c>rpn:</c>) are left out, so editing them
 /// re-emits no pipeline (the catalog, which carries the whole resolved recipe, is regenerated).
 /// </summary>
-internal sealed record PipelineRecipe(string Name, string? Variant, CompatMode Compat, DetectorKind Detector,
+internal sealed record PipelineRecipe(string Name, string? Variant, CompatMode Compat, DetectorKind Detector, BoxCoderKind BoxCoder,
     AssignSettings Assign, SampleSettings? Sample, LossSettings Loss)
 {
     /// <summary>The recipe sections whose values the generated code holds and whose lines its comments cite.</summary>
-    private static readonly string[] CodeSections = { "compat", "detector", "assign", "sample", "loss" };
+    private static readonly string[] CodeSections = { "compat", "detector", "box_coder", "assign", "sample", "loss" };
 
     public static PipelineRecipe Of(Recipe recipe) =>
-        new(recipe.Name, recipe.Variant, recipe.Compat, recipe.Detector, recipe.Assign, recipe.Sample, recipe.Loss);
+        new(recipe.Name, recipe.Variant, recipe.Compat, recipe.Detector, recipe.BoxCoder, recipe.Assign, recipe.Sample, recipe.Loss);
 
     public static bool IsCodeSetting(string path) => CodeSections.Any(section => path == section || path.StartsWith(section + ".", System.StringComparison.Ordinal));
 }

@@ -47,8 +47,7 @@ public sealed partial class RecipeGenerator
             w.WriteLine($"public const string Recipe = {String(recipe.Name)};");
             w.WriteLine($"public const string? Variant = {(recipe.Variant is null ? "null" : String(recipe.Variant))};");
             w.WriteLine($"private const {Kernels}.Compat Mode = {Kernels}.Compat.{(recipe.Compat == CompatMode.Mmdet ? "Mmdet" : "Corrected")};");
-            // Box coding of the reference heads: the R-CNN box head's coder, or RetinaNet's unit one.
-            w.WriteLine($"private static readonly {Kernels}.BoxCoder Coder = {Kernels}.BoxCoder.{(twoStage ? "Rcnn" : "Unit")};");
+            w.WriteLine($"private static readonly {Kernels}.BoxCoder Coder = {Kernels}.BoxCoder.{CoderOf(recipe.BoxCoder)};");
             if (twoStage && recipe.Sample!.Negatives.Type == NegativeSamplerKind.IouBalanced)
                 w.WriteLine("private bool _iouBalancedSamplerCalled; // quirk Q2 depends on whether the sampler ran before");
             w.WriteLine();
@@ -217,6 +216,12 @@ public sealed partial class RecipeGenerator
             BoxLossKind.L1 => $"new {Kernels}.BoxLoss({Kernels}.BoxLossKind.L1, LossWeight: {Number(box.LossWeight)})",
             BoxLossKind.SmoothL1 => $"new {Kernels}.BoxLoss({Kernels}.BoxLossKind.SmoothL1, Beta: {Number(box.Beta!.Value)}, LossWeight: {Number(box.LossWeight)})",
             _ => $"new {Kernels}.BoxLoss({Kernels}.BoxLossKind.BalancedL1, Beta: {Number(box.Beta!.Value)}, LossWeight: {Number(box.LossWeight)}, Alpha: {Number(box.BalancedL1!.Alpha)}, Gamma: {Number(box.BalancedL1.Gamma)})",
+        };
+
+        private static string CoderOf(BoxCoderKind coder) => coder switch
+        {
+            BoxCoderKind.Unit => "Unit",
+            _ => "Rcnn",
         };
 
         /// <summary>A stage comment, with the place the stage's first explicit value came from.</summary>

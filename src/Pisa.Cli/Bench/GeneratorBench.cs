@@ -22,7 +22,7 @@ public static class GeneratorBench
     /// <param name="WarmColdGeneratorMs">A fresh driver over every file once the JIT has run: median of <see cref="Repeats"/>.</param>
     /// <param name="EditOneGeneratorMs">The incremental run after editing one leaf recipe (nothing inherits it): median of <see cref="Repeats"/>.</param>
     /// <param name="LeafEditParses">Recipe parse steps that ran after that edit (of <see cref="RecipeFiles"/>).</param>
-    /// <param name="BaseEditParses">Recipe parse steps that ran after editing a base that <see cref="BaseDependents"/> recipes inherit.</param>
+    /// <param name="BaseEditParses">Recipe parse steps that ran after editing a base that <see cref="BaseDependents"/> recipes inherit (directly or through another).</param>
     public sealed record Result(int RecipeFiles, int Repeats, double ColdGeneratorMs, double WarmColdGeneratorMs, double EditOneGeneratorMs,
         int LeafEditParses, int BaseEditParses, int BaseDependents,
         double RuntimeCompileColdMs, double RuntimeCompileCachedMs, double GeneratedStepMs, double HandWrittenStepMs)
@@ -109,8 +109,17 @@ public static class GeneratorBench
         var tracked = NewDriver(texts, track: true).RunGenerators(compilation);
         int leafParses = ParsesRun(Edit(tracked, leaf, "{ loss_weight: ", "{ loss_weight: 1").RunGenerators(compilation));
         int baseParses = ParsesRun(Edit(tracked, baseRecipe, "test_proposals: 1000", "test_proposals: 999").RunGenerators(compilation));
-        int dependents = texts.Count(t => t.GetText()!.ToString().Contains("\nbase: faster-rcnn\n", StringComparison.Ordinal));
+        int dependents = Inheriting(texts, "faster-rcnn");
         return new BuildResult(texts.Length, repeats, cold, Median(warmCold), Median(editOne), leafParses, baseParses, dependents);
+    }
+
+    /// <summary>How many of the files inherit <paramref name="baseName"/>, directly or through other files (bases by file name).</summary>
+    private static int Inheriting(IEnumerable<InMemoryAdditionalText> texts, string baseName)
+    {
+        var baseOf = texts.ToDictionary(t => Path.GetFileNameWithoutExtension(t.Path), t => RecipeBases.NameIn(t.GetText()!.ToString(), t.Path));
+        bool Inherits(string name, int depth) =>
+            depth < baseOf.Count && baseOf.GetValueOrDefault(name) is string parent && (parent == baseName || Inherits(parent, depth + 1));
+        return baseOf.Keys.Count(name => Inherits(name, 0));
     }
 
     private static GeneratorDriver NewDriver(IEnumerable<AdditionalText> texts, bool track) => CSharpGeneratorDriver.Create(
