@@ -44,6 +44,8 @@ public static class RecipeKeys
         { Default = "corrected", Names = new[] { "corrected", "mmdet" } },
         new KeySpec("detector", KeyKind.Name, "two-stage (RPN + R-CNN head on sampled RoIs) or single-stage (RetinaNet-like, every anchor).")
         { Required = true, Names = new[] { "two-stage", "single-stage" } },
+        new KeySpec("box_coder", KeyKind.Name, "How box regression targets are coded, and the detector's boxes decoded: rcnn (deltas divided by stds 0.1, 0.1, 0.2, 0.2: the R-CNN box head) or unit (stds 1: RetinaNet's head).")
+        { Default = "rcnn", Names = new[] { "rcnn", "unit" } },
         Section("assign", "Max-IoU assignment of candidates to ground truths.").With(
             Fraction("pos_iou", "0.5", "A candidate whose max IoU is at least this is positive."),
             Fraction("neg_iou", "0.5", "A candidate whose max IoU is in [0, neg_iou) is negative."),

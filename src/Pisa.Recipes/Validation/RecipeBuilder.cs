@@ -16,6 +16,7 @@ internal static class RecipeBuilder
             BaseChain: baseChain,
             Compat: v.Name<CompatMode>("compat"),
             Detector: detector,
+            BoxCoder: v.Name<BoxCoderKind>("box_coder"),
             Assign: new AssignSettings(v.Number("assign.pos_iou"), v.Number("assign.neg_iou"), v.Number("assign.min_pos_iou"), v.Boolean("assign.match_low_quality")),
             Rpn: twoStage ? new RpnSettings(v.Integer("rpn.train_proposals"), v.Integer("rpn.test_proposals")) : null,
             Sample: twoStage ? Sample(v) : null,
