@@ -4,7 +4,7 @@ using Pisa.Recipes;
 using Pisa.Training.Data;
 using Pisa.Training.Inference;
 using Pisa.Training.Models;
-using Pisa.Training.Training;
+using Pisa.Training.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
 using Pisa.Training.Runs;
-using Pisa.Training.Training;
+using Pisa.Training.Engine;
 
 namespace Pisa.Training.Tests;
 
