@@ -38,7 +38,7 @@ public static class Sample
     /// <param name="gtMask">[B, G] bool.</param>
     /// <returns>boxes [B, G+N, 4] and mask [B, G+N].</returns>
     public static (Tensor Boxes, Tensor Mask) WithGtsPrepended(Tensor proposals, Tensor proposalMask, Tensor gtBoxes, Tensor gtMask) =>
-        (cat([gtBoxes.to(proposals.dtype), proposals], 1), cat([gtMask, proposalMask], 1));
+        (cat([gtBoxes.dtype == proposals.dtype ? gtBoxes : gtBoxes.to(proposals.dtype), proposals], 1), cat([gtMask, proposalMask], 1));
 
     /// <summary>The positive budget <c>int(num * pos_fraction)</c>.</summary>
     public static long PositiveBudget(int num, double posFraction) => (long)Math.Floor(num * posFraction);
