@@ -123,8 +123,9 @@ public static class Boxes
         {
             // A row's 4 deltas of one class are one 16-byte run: copying those runs (index_select over [rows * C, 4]) is
             // about 3x faster than an element-wise gather when the big [..., 4C] tensor is not in cache.
-            var run = arange(label.numel(), int64, label.device).view(label.shape).mul_(classes).add_(label);
-            return bboxPred.view(-1, 4).index_select(0, run.flatten()).view([.. labels.shape, 4]).MoveToOuterDisposeScope();
+            long rows = label.numel();
+            var rowStarts = Constants.Of($"class-runs:{rows}x{classes}", int64, label.device, () => arange(rows, int64, label.device).mul_(classes));
+            return bboxPred.view(-1, 4).index_select(0, label.flatten().add_(rowStarts)).view([.. labels.shape, 4]).MoveToOuterDisposeScope();
         }
         var perClass = bboxPred.reshape([.. bboxPred.shape[..^1], classes, 4]);
         var index = label.unsqueeze(-1).unsqueeze(-1).expand([.. labels.shape, 1, 4]);

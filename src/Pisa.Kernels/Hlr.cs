@@ -77,13 +77,14 @@ public static class Hlr
     {
         using var scope = NewDisposeScope();
         long n = scores.shape[^1];
-        var score32 = scores.to(float32);
+        var score32 = scores.dtype == float32 ? scores : scores.to(float32);
         if (compat == Compat.Mmdet)
         {
-            var numValid = RankOps.Count(valid).unsqueeze(-1);
-            var importance = (numValid - groups.PositionInGroup).to(float32) + score32;
+            // -(a + b) is (-a) - b exactly (negation is exact, rounding symmetric): the negated importance
+            // -((num_valid - j) + score) in two subtractions, without negating it afterwards.
+            var negatedImportance = (groups.PositionInGroup - RankOps.CountColumn(valid)).to(float32).sub_(score32);
             // One group (the valid boxes): a single stable sort, the invalid ones last.
-            var key = where(valid, -importance, float.PositiveInfinity);
+            var key = where(valid, negatedImportance, float.PositiveInfinity);
             return RankOps.Inverse(RankOps.StableArgsort(key)).MoveToOuterDisposeScope();
         }
         // Lexicographic: position in group first, then score (descending); invalid boxes form no group and come last.

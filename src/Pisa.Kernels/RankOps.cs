@@ -126,13 +126,21 @@ public static class RankOps
     /// <param name="eligible">[B, N] bool.</param>
     /// <param name="count">[B] or [B, 1] int64.</param>
     /// <returns>[B, N] bool.</returns>
-    public static Tensor PickRandom(Tensor eligible, Tensor count, Generator? generator)
+    public static Tensor PickRandom(Tensor eligible, Tensor count, Generator? generator) =>
+        PickRandomWhere(eligible, generator, metSoFar => metSoFar <= Column(count));
+
+    /// <summary><see cref="PickRandom(Tensor, Tensor, Generator?)"/> with the same count for every row.</summary>
+    public static Tensor PickRandom(Tensor eligible, long count, Generator? generator) =>
+        PickRandomWhere(eligible, generator, metSoFar => metSoFar <= count);
+
+    /// <summary>The eligible items whose number in shuffled order (1 for the first met) passes <paramref name="keep"/>.</summary>
+    private static Tensor PickRandomWhere(Tensor eligible, Generator? generator, Func<Tensor, Tensor> keep)
     {
         using var scope = NewDisposeScope();
         // Random's shuffle and count, kept as a mask: the first `count` eligible items met in shuffled order.
         var order = Shuffles(eligible.shape, generator, eligible.device);
         var eligibleInOrder = eligible.gather(-1, order);
-        var pickedInOrder = (eligibleInOrder.cumsum(-1, ScalarType.Int64) <= Column(count)).logical_and_(eligibleInOrder);
+        var pickedInOrder = keep(eligibleInOrder.cumsum(-1, ScalarType.Int64)).logical_and_(eligibleInOrder);
         return pickedInOrder.scatter(-1, order, pickedInOrder).MoveToOuterDisposeScope();
     }
 
