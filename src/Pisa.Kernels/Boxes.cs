@@ -52,6 +52,24 @@ public static class Boxes
         return OverlapsOf(new CornerPairs(rows[..2], rows[2..]), new CornerPairs(columns[..2], columns[2..]), mode).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Overlap of the two boxes at each index of a pair of box sets.</summary>
+    /// <param name="pair">[2, ..., 4]: the first and the second set.</param>
+    /// <returns>[...], as <see cref="AlignedOverlaps"/> of the two.</returns>
+    public static Tensor AlignedOverlapsOfPair(Tensor pair, OverlapMode mode = OverlapMode.IoU)
+    {
+        using var scope = NewDisposeScope();
+        // [4, 2, ...]: corners first, then which set; the intersection takes min / max across the two sets in one op each.
+        var planes = pair.movedim([-1], [0]);
+        Tensor lo = planes[..2], hi = planes[2..];
+        var wh = hi.amin([1]);
+        using (var maxLo = lo.amax([1])) wh.sub_(maxLo).clamp_min_(0);
+        var inter = ProductOfPair(wh);
+        var areas = ProductOfPair(hi - lo); // [2, ...]: each set's areas
+        // x + y of a pair is exact in any order too (the sum of two floats, after 0 + x).
+        using var denominator = mode == OverlapMode.IoU ? areas.sum(dim: 0).sub_(inter).clamp_min_(OverlapEps) : areas[0].clamp_min(OverlapEps);
+        return (inter / denominator).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Overlaps of broadcastable corner pairs; the union (or area) is clamped at <see cref="OverlapEps"/>.</summary>
     private static Tensor OverlapsOf(CornerPairs a, CornerPairs b, OverlapMode mode)
     {

@@ -25,13 +25,14 @@ public static class Hlr
     {
         using var scope = NewDisposeScope();
         var classOf = where(positive, labels, -1L);
-        var perClass = zeros(numClasses + 1, int64, labels.device).scatter_add(0, where(positive, labels, numClasses), positive.to(int64));
+        // Positives counted per class (the others in an extra bin C that is left out of the max).
+        var perClass = where(positive, labels, numClasses).bincount(null, numClasses + 1);
         var maxPerClass = perClass[TensorIndex.Slice(0, numClasses)].amax([0]);
 
         // A gt belongs to one class, but gt ids may repeat across classes (quirk Q3): group by (class, gt).
-        var gtSpan = gtIds.amax([0]).clamp_min(0) + 1;
+        var gtSpan = gtIds.amax([0]).clamp_min_(0).add_(1);
         var gtGroup = where(positive, labels * gtSpan + gtIds, -1L);
-        var iou32 = ious.to(float32);
+        var iou32 = ious.dtype == float32 ? ious : ious.to(float32);
         var localRank = RankOps.WithinGroups(gtGroup, -iou32);
 
         var rank = compat == Compat.Mmdet
