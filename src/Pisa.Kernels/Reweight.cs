@@ -78,10 +78,11 @@ public static class Reweight
         var upperBound = maximum(sample.Expected, numValid).to(float32).unsqueeze(-1);
         // HLR picks come first in the order (rank r < hlrCount); a random fill ranks as the last HLR pick.
         var rank = minimum(sample.Order, hlrCount - 1).to(float32);
-        var weight = BiasedPower((upperBound - rank) / upperBound, settings.Bias, settings.K);
+        // (U - r) / U in place: -r + U is U - r exactly.
+        var weight = BiasedPower(rank.neg_().add_(upperBound).div_(upperBound), settings.Bias, settings.K);
         var chosenLoss = where(sample.Selected, sample.BackgroundLoss, 0f);
-        var ratio = SafeRatio(chosenLoss.sum(-1), (chosenLoss * weight).sum(-1));
-        weight = weight * ratio.unsqueeze(-1);
+        var ratio = SafeRatio(chosenLoss.sum(-1, keepdim: true), (chosenLoss * weight).sum(-1, keepdim: true));
+        weight.mul_(ratio);
         return where(sample.Selected & (numValid > 0).unsqueeze(-1), weight, 1f).MoveToOuterDisposeScope();
     }
 

@@ -92,7 +92,7 @@ public static class TargetSteps
         var targets = where(positiveColumn, coder.Encode(boxes, matchedGt), 0f);
         var bboxWeights = positiveColumn.expand(-1, 4).to(boxes.dtype);
         var gtIds = Reweight.BatchGtIds(where(isPositive, gtInds, 0L).view(b, s), input.GtMask.sum(1, type: ScalarType.Int64), compat).view(-1);
-        var rois = cat([SlotImage(b, s, boxes.dtype, device).unsqueeze(-1), boxes], -1);
+        var rois = cat([Constants.Of($"roi-image:{b}x{s}", boxes.dtype, device, () => SlotImage(b, s, boxes.dtype, device).unsqueeze(-1)), boxes], -1);
 
         return new TwoStageSample(rois.MoveToOuterDisposeScope(), valid.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(),
             labelWeights.MoveToOuterDisposeScope(), targets.MoveToOuterDisposeScope(), bboxWeights.MoveToOuterDisposeScope(),
