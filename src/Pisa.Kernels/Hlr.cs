@@ -29,14 +29,15 @@ public static class Hlr
         var perClass = where(positive, labels, numClasses).bincount(null, numClasses + 1);
         var maxPerClass = perClass[TensorIndex.Slice(0, numClasses)].amax([0]);
 
-        // A gt belongs to one class, but gt ids may repeat across classes (quirk Q3): group by (class, gt).
+        // A gt belongs to one class, but gt ids may repeat across classes (quirk Q3): group by (class, gt). Every id is below
+        // the span, so an entry outside every class (class -1) lands in a group below 0, which is no group.
         var gtSpan = gtIds.amax([0]).clamp_min_(0).add_(1);
-        var gtGroup = where(positive, labels * gtSpan + gtIds, -1L);
+        var gtGroup = classOf * gtSpan + gtIds;
         var iou32 = ious.dtype == float32 ? ious : ious.to(float32);
         var localRank = RankOps.WithinGroups(gtGroup, -iou32);
 
         var rank = compat == Compat.Mmdet
-            ? RankByClassThenKey(classOf, -(iou32 + (maxPerClass - localRank).to(float32)), numClasses)
+            ? RankByClassThenKey(classOf, (localRank - maxPerClass).to(float32).sub_(iou32), numClasses) // -(iou + (M - r)), exactly
             : RankOps.WithinGroups(classOf, localRank, -iou32);
         rank = where(positive, rank, -1L);
         return new IoUHlrRanks(rank.MoveToOuterDisposeScope(), maxPerClass.MoveToOuterDisposeScope());

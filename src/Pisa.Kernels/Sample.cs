@@ -90,8 +90,8 @@ public static class Sample
 
         var rankInGt = RankOps.RandomWithinGroups(where(positives, gtInds, -1L), generator);
         // Items of no group rank N (never 0): the first of each gt are the rank-0 items.
-        var distinctGts = RankOps.CountColumn(rankInGt == 0).clamp_min(1);
-        var perGt = ((double)budget / distinctGts.to(float64)).round().to(int64) + 1;
+        var distinctGts = RankOps.CountColumn(rankInGt == 0).clamp_min_(1);
+        var perGt = ((double)budget / distinctGts.to(float64)).round_().to(int64).add_(1);
         var balanced = positives & (rankInGt < perGt);
         var balancedCount = RankOps.CountColumn(balanced);
 
