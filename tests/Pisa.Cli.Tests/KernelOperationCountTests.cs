@@ -8,8 +8,8 @@ namespace Pisa.Cli.Tests;
 /// </summary>
 public class KernelOperationCountTests
 {
-    /// <summary>The stage's operations at G50 after fusing (681 before); the goal is 200.</summary>
-    private const long StageCeiling = 470;
+    /// <summary>The stage's operations at G50: 457 after the fusing round (681 before it); the goal is 200.</summary>
+    private const long StageCeiling = 460;
 
     private static Workload Generated(int gts) => Workload.Generate(seed: gts, images: 2, gtsPerImage: gts, proposalsPerImage: 2000);
 
