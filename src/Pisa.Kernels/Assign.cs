@@ -41,11 +41,10 @@ public static class Assign
         using var scope = NewDisposeScope();
         long b = boxes.shape[0], g = gtBoxes.shape[1], n = boxes.shape[1];
         if (g == 0) return NoGts(boxes.dtype, candidateMask);
-        gtBoxes = gtBoxes.to(boxes.dtype);
+        if (gtBoxes.dtype != boxes.dtype) gtBoxes = gtBoxes.to(boxes.dtype);
 
         // Pass 1, one tile of candidates at a time (a loop over tiles of the pairwise work, not over images or gts): each
-        // candidate's best gt. Padding gts overlap -1 so they never win a max; padding candidates are masked after the
-        // reduction, on [B, N]: max IoU -1 is neither negative nor positive, so they stay ignored.
+        // candidate's best gt. Padding gts overlap -1 so they never win a max, and an image without gts has a max of -1.
         // torch.max returns the first maximal index: a tie goes to the lower gt, as the reference's argmax.
         long tile = Math.Max(1024, TileElements / Math.Max(1, b * g));
         var maxParts = new List<Tensor>();
@@ -54,8 +53,9 @@ public static class Assign
         var paddingGt = (~gtMask).unsqueeze(-1);
         for (long start = 0; start == 0 || start < n; start += tile) // at least one (possibly empty) tile: the shapes stay [B, N]
         {
+            bool whole = start == 0 && tile >= n;
             var columns = TensorIndex.Slice(start, Math.Min(n, start + tile));
-            var masked = Boxes.Overlaps(gtBoxes, boxes[TensorIndex.Colon, columns]).masked_fill_(paddingGt, -1.0);
+            var masked = Boxes.Overlaps(gtBoxes, whole ? boxes : boxes[TensorIndex.Colon, columns]).masked_fill_(paddingGt, -1.0);
             var (maxOverlapsOfTile, argmaxOfTile) = masked.max(1);
             maxParts.Add(maxOverlapsOfTile);
             argmaxParts.Add(argmaxOfTile);
@@ -64,20 +64,20 @@ public static class Assign
             else
                 masked.Dispose(); // the next tile reuses the memory: without low-quality matching nothing N x G stays alive
         }
-        var maxOverlaps = Join(maxParts).masked_fill_(~candidateMask, -1.0);
+        // Padding candidates get -2, below an image without gts (-1): neither negative nor positive, so they stay ignored.
+        var maxOverlaps = where(candidateMask, Join(maxParts), -2.0);
         var argmaxGt = Join(argmaxParts);
 
-        var gtInds = full_like(maxOverlaps, -1L, ScalarType.Int64);
-        gtInds.masked_fill_((maxOverlaps >= 0) & (maxOverlaps < t.NegIoU), 0L);
-        gtInds = where(maxOverlaps >= t.PosIoU, argmaxGt.add_(1), gtInds);
+        // Positive at IoU >= pos; negative below min(neg, pos) for a real candidate (every real candidate of an image
+        // without gts, whose max is -1); ignored otherwise (between the thresholds, padding, NaN).
+        var positive = maxOverlaps >= t.PosIoU;
+        var labels = t.MatchLowQuality ? null : where(positive, gtLabels.gather(1, argmaxGt), -1L);
+        var gtInds = where(positive, argmaxGt.add_(1), -1L);
+        gtInds.masked_fill_((maxOverlaps < Math.Min(t.NegIoU, t.PosIoU)) & (maxOverlaps > -1.5), 0L);
         if (t.MatchLowQuality && n > 0) gtInds = LowQualityMatches(tiles, n, g, gtInds, t); // no candidates: nothing to claim
-
-        // No gts at all: every real candidate is a negative with max IoU 0 (padding stays ignored).
-        var noGt = ~gtMask.any(1, keepdim: true);
-        gtInds.masked_fill_(noGt & candidateMask, 0L);
         maxOverlaps.clamp_min_(0);
 
-        var labels = gtLabels.gather(1, (gtInds - 1).clamp_min_(0)).masked_fill_(gtInds <= 0, -1L);
+        labels ??= gtLabels.gather(1, (gtInds - 1).clamp_min_(0)).masked_fill_(gtInds <= 0, -1L);
         return new AssignResult(gtInds.MoveToOuterDisposeScope(), maxOverlaps.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
 

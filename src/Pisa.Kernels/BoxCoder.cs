@@ -48,12 +48,12 @@ public sealed class BoxCoder
     public Tensor Encode(Tensor proposals, Tensor gt)
     {
         using var scope = NewDisposeScope();
-        long boxDims = Math.Max(proposals.dim(), gt.dim()) - 1;
-        var (pxy, pwh) = CentreSize(Planes(proposals, boxDims));
-        var (gxy, gwh) = CentreSize(Planes(gt, boxDims));
-        var deltas = cat([(gxy - pxy) / pwh, (gwh / pwh).log()]);
-        var normalised = (deltas - Column(_means, deltas)) / Column(_stds, deltas);
-        return FromPlanes(normalised).MoveToOuterDisposeScope();
+        // (x, y) and (w, h) pairs [..., 2] side by side: each step codes both coordinates in one op.
+        var (pxy, pwh) = CentreSize(proposals);
+        var (gxy, gwh) = CentreSize(gt);
+        var deltas = cat([(gxy - pxy) / pwh, (gwh / pwh).log()], -1);
+        if (_means.Any(m => m != 0)) deltas.sub_(Constants.Vector(_means, deltas.dtype, deltas.device));
+        return deltas.div_(Constants.Vector(_stds, deltas.dtype, deltas.device)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -66,22 +66,35 @@ public sealed class BoxCoder
     /// <returns>[..., 4] boxes.</returns>
     public Tensor Decode(Tensor rois, Tensor deltas, Tensor? maxShape = null)
     {
+        if (maxShape is not null) return DecodeInPlanes(rois, deltas, maxShape);
+        using var scope = NewDisposeScope();
+        var d = deltas * Constants.Vector(_stds, deltas.dtype, deltas.device);
+        // + 0 would only turn a -0 delta into +0, which decodes to the same box: zero means are skipped.
+        if (_means.Any(m => m != 0)) d.add_(Constants.Vector(_means, d.dtype, d.device));
+        double maxRatio = Math.Abs(Math.Log(WhRatioClip));
+        var (pxy, pwh) = CentreSize(rois);
+        var gxy = (pwh * d[TensorIndex.Ellipsis, ..2]).add_(pxy);
+        var halfWh = (pwh * d[TensorIndex.Ellipsis, 2..].clamp(-maxRatio, maxRatio).exp_()).mul_(0.5);
+        return cat([gxy - halfWh, gxy.add_(halfWh)], -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="Decode"/> with the boxes clipped to <paramref name="maxShape"/>, on contiguous coordinate planes.</summary>
+    private Tensor DecodeInPlanes(Tensor rois, Tensor deltas, Tensor maxShape)
+    {
         using var scope = NewDisposeScope();
         long boxDims = Math.Max(rois.dim(), deltas.dim()) - 1;
         var d = Planes(deltas, boxDims);
         d = d * Column(_stds, d) + Column(_means, d);
         double maxRatio = Math.Abs(Math.Log(WhRatioClip));
-        var (pxy, pwh) = CentreSize(Planes(rois, boxDims));
+        var planes = Planes(rois, boxDims);
+        var (pxy, pwh) = ((planes[..2] + planes[2..]) * 0.5, planes[2..] - planes[..2]);
         var gxy = pxy + pwh * d[..2];
         var halfWh = pwh * d[2..].clamp(-maxRatio, maxRatio).exp() * 0.5;
         var lo = gxy - halfWh;
         var hi = gxy + halfWh;
-        if (maxShape is not null)
-        {
-            var zero = zeros_like(lo);
-            var wh = SizePlanes(maxShape.to(lo.dtype), lo.dim() - 1);
-            (lo, hi) = (minimum(maximum(lo, zero), wh), minimum(maximum(hi, zero), wh));
-        }
+        var zero = zeros_like(lo);
+        var wh = SizePlanes(maxShape.to(lo.dtype), lo.dim() - 1);
+        (lo, hi) = (minimum(maximum(lo, zero), wh), minimum(maximum(hi, zero), wh));
         return FromPlanes(cat([lo, hi])).MoveToOuterDisposeScope();
     }
 
@@ -130,12 +143,12 @@ public sealed class BoxCoder
     /// <summary>Planes <c>[4, ...]</c> back to contiguous boxes <c>[..., 4]</c>.</summary>
     private static Tensor FromPlanes(Tensor planes) => planes.movedim([0], [-1]).contiguous();
 
-    /// <summary>Centre <c>(x, y)</c> and size <c>(w, h)</c> planes <c>[2, ...]</c> of corner planes; the centre is the corners'
-    /// mean, as the reference coder computes it.</summary>
-    private static (Tensor Xy, Tensor Wh) CentreSize(Tensor planes)
+    /// <summary>Centre <c>(x, y)</c> and size <c>(w, h)</c> pairs <c>[..., 2]</c> of boxes <c>[..., 4]</c>; the centre is the
+    /// corners' mean, as the reference coder computes it.</summary>
+    private static (Tensor Xy, Tensor Wh) CentreSize(Tensor boxes)
     {
-        Tensor lo = planes[..2], hi = planes[2..];
-        return ((lo + hi) * 0.5, hi - lo);
+        Tensor lo = boxes[TensorIndex.Ellipsis, ..2], hi = boxes[TensorIndex.Ellipsis, 2..];
+        return ((lo + hi).mul_(0.5), hi - lo);
     }
 
     /// <summary>A 4-vector of constants on <paramref name="planes"/>' device and dtype, one per plane of <c>[4, ...]</c>.</summary>

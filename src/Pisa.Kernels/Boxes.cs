@@ -33,13 +33,11 @@ public static class Boxes
     public static Tensor Overlaps(Tensor a, Tensor b, OverlapMode mode = OverlapMode.IoU)
     {
         using var scope = NewDisposeScope();
-        // Contiguous corner planes: every pass over the [.., N, M] matrix then reads unit-stride rows (vectorised) instead
-        // of every fourth float of the boxes.
-        var (ax1, ay1, ax2, ay2) = CornerPlanes(a);
-        var (bx1, by1, bx2, by2) = CornerPlanes(b);
-        var rows = new Corners4(ax1.unsqueeze(-1), ay1.unsqueeze(-1), ax2.unsqueeze(-1), ay2.unsqueeze(-1));
-        var columns = new Corners4(bx1.unsqueeze(-2), by1.unsqueeze(-2), bx2.unsqueeze(-2), by2.unsqueeze(-2));
-        return OverlapsOf(rows, columns, mode).MoveToOuterDisposeScope();
+        // Corner pairs [2, .., N, 1] (lo = x1 y1, hi = x2 y2) against [2, .., 1, M]: x and y go through each pass together.
+        // b's planes are one contiguous copy, so every pass over the [2, .., N, M] matrices reads unit-stride rows.
+        var rows = a.movedim([-1], [0]).unsqueeze(-1);
+        var columns = b.movedim([-1], [0]).contiguous().unsqueeze(-2);
+        return OverlapsOf(new CornerPairs(rows[..2], rows[2..]), new CornerPairs(columns[..2], columns[2..]), mode).MoveToOuterDisposeScope();
     }
 
     /// <summary>Overlap of each box of <paramref name="a"/> with the box at the same index of <paramref name="b"/>.</summary>
@@ -49,19 +47,44 @@ public static class Boxes
     public static Tensor AlignedOverlaps(Tensor a, Tensor b, OverlapMode mode = OverlapMode.IoU)
     {
         using var scope = NewDisposeScope();
-        return OverlapsOf(CornerPlanes(a), CornerPlanes(b), mode).MoveToOuterDisposeScope();
+        var rows = a.movedim([-1], [0]);
+        var columns = b.movedim([-1], [0]);
+        return OverlapsOf(new CornerPairs(rows[..2], rows[2..]), new CornerPairs(columns[..2], columns[2..]), mode).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Overlaps of broadcastable corners; the union (or area) is clamped at <see cref="OverlapEps"/>.</summary>
-    private static Tensor OverlapsOf(Corners4 a, Corners4 b, OverlapMode mode)
+    /// <summary>Overlap of the two boxes at each index of a pair of box sets.</summary>
+    /// <param name="pair">[2, ..., 4]: the first and the second set.</param>
+    /// <returns>[...], as <see cref="AlignedOverlaps"/> of the two.</returns>
+    public static Tensor AlignedOverlapsOfPair(Tensor pair, OverlapMode mode = OverlapMode.IoU)
     {
-        var inter = IntersectionOf(a, b);
-        var areaA = AreaOf(a);
-        // In place on the full-size temporaries, each freed as soon as it is used: a [.., N, M] pass allocates nothing new,
-        // and at most three matrices are alive at once (the peak memory of large batches).
-        using var denominator = mode == OverlapMode.IoU ? (areaA + AreaOf(b)).sub_(inter).clamp_min_(OverlapEps) : areaA.clamp_min(OverlapEps);
-        return inter.div_(denominator);
+        using var scope = NewDisposeScope();
+        // [4, 2, ...]: corners first, then which set; the intersection takes min / max across the two sets in one op each.
+        var planes = pair.movedim([-1], [0]);
+        Tensor lo = planes[..2], hi = planes[2..];
+        var wh = hi.amin([1]);
+        using (var maxLo = lo.amax([1])) wh.sub_(maxLo).clamp_min_(0);
+        var inter = ProductOfPair(wh);
+        var areas = ProductOfPair(hi - lo); // [2, ...]: each set's areas
+        // x + y of a pair is exact in any order too (the sum of two floats, after 0 + x).
+        using var denominator = mode == OverlapMode.IoU ? areas.sum(dim: 0).sub_(inter).clamp_min_(OverlapEps) : areas[0].clamp_min(OverlapEps);
+        return (inter / denominator).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Overlaps of broadcastable corner pairs; the union (or area) is clamped at <see cref="OverlapEps"/>.</summary>
+    private static Tensor OverlapsOf(CornerPairs a, CornerPairs b, OverlapMode mode)
+    {
+        // The intersection's width and height in one pass each: min(hi) - max(lo), clamped at 0, then their product.
+        var wh = minimum(a.Hi, b.Hi);
+        using (var lo = maximum(a.Lo, b.Lo)) wh.sub_(lo).clamp_min_(0);
+        var inter = ProductOfPair(wh);
+        var areaA = ProductOfPair(a.Hi - a.Lo);
+        // Each full-size temporary is freed as soon as it is used: at most three matrices are alive at once.
+        using var denominator = mode == OverlapMode.IoU ? (areaA + ProductOfPair(b.Hi - b.Lo)).sub_(inter).clamp_min_(OverlapEps) : areaA.clamp_min(OverlapEps);
+        return inter / denominator;
+    }
+
+    /// <summary><c>x * y</c> of a pair <c>[2, ...]</c> (one op; a product of two floats is exact in any order).</summary>
+    private static Tensor ProductOfPair(Tensor pair) => pair.prod(dim: 0);
 
     /// <summary>Intersection area of broadcastable boxes (0 when they do not meet).</summary>
     /// <param name="a">[..., 4].</param>
@@ -118,8 +141,9 @@ public static class Boxes
         {
             // A row's 4 deltas of one class are one 16-byte run: copying those runs (index_select over [rows * C, 4]) is
             // about 3x faster than an element-wise gather when the big [..., 4C] tensor is not in cache.
-            var run = arange(label.numel(), int64, label.device).view(label.shape).mul_(classes).add_(label);
-            return bboxPred.view(-1, 4).index_select(0, run.flatten()).view([.. labels.shape, 4]).MoveToOuterDisposeScope();
+            long rows = label.numel();
+            var rowStarts = Constants.Of($"class-runs:{rows}x{classes}", int64, label.device, () => arange(rows, int64, label.device).mul_(classes));
+            return bboxPred.view(-1, 4).index_select(0, label.flatten().add_(rowStarts)).view([.. labels.shape, 4]).MoveToOuterDisposeScope();
         }
         var perClass = bboxPred.reshape([.. bboxPred.shape[..^1], classes, 4]);
         var index = label.unsqueeze(-1).unsqueeze(-1).expand([.. labels.shape, 1, 4]);
@@ -130,12 +154,8 @@ public static class Boxes
     private static Corners4 Corners(Tensor boxes) =>
         new(boxes[TensorIndex.Ellipsis, 0], boxes[TensorIndex.Ellipsis, 1], boxes[TensorIndex.Ellipsis, 2], boxes[TensorIndex.Ellipsis, 3]);
 
-    /// <summary>The four corners of boxes as contiguous planes (one copy of the boxes), so element-wise passes run unit-stride.</summary>
-    private static Corners4 CornerPlanes(Tensor boxes)
-    {
-        var planes = boxes.movedim([-1], [0]).contiguous();
-        return new(planes[0], planes[1], planes[2], planes[3]);
-    }
+    /// <summary>The (x1, y1) and (x2, y2) planes of boxes, <c>[2, ...]</c> each.</summary>
+    private readonly record struct CornerPairs(Tensor Lo, Tensor Hi);
 
     /// <summary>x1, y1, x2, y2 of broadcastable boxes.</summary>
     private readonly record struct Corners4(Tensor X1, Tensor Y1, Tensor X2, Tensor Y2);

@@ -25,17 +25,19 @@ public static class Hlr
     {
         using var scope = NewDisposeScope();
         var classOf = where(positive, labels, -1L);
-        var perClass = zeros(numClasses + 1, int64, labels.device).scatter_add(0, where(positive, labels, numClasses), positive.to(int64));
+        // Positives counted per class (the others in an extra bin C that is left out of the max).
+        var perClass = where(positive, labels, numClasses).bincount(null, numClasses + 1);
         var maxPerClass = perClass[TensorIndex.Slice(0, numClasses)].amax([0]);
 
-        // A gt belongs to one class, but gt ids may repeat across classes (quirk Q3): group by (class, gt).
-        var gtSpan = gtIds.amax([0]).clamp_min(0) + 1;
-        var gtGroup = where(positive, labels * gtSpan + gtIds, -1L);
-        var iou32 = ious.to(float32);
+        // A gt belongs to one class, but gt ids may repeat across classes (quirk Q3): group by (class, gt). Every id is below
+        // the span, so an entry outside every class (class -1) lands in a group below 0, which is no group.
+        var gtSpan = gtIds.amax([0]).clamp_min_(0).add_(1);
+        var gtGroup = classOf * gtSpan + gtIds;
+        var iou32 = ious.dtype == float32 ? ious : ious.to(float32);
         var localRank = RankOps.WithinGroups(gtGroup, -iou32);
 
         var rank = compat == Compat.Mmdet
-            ? RankByClassThenKey(classOf, -(iou32 + (maxPerClass - localRank).to(float32)), numClasses)
+            ? RankByClassThenKey(classOf, (localRank - maxPerClass).to(float32).sub_(iou32), numClasses) // -(iou + (M - r)), exactly
             : RankOps.WithinGroups(classOf, localRank, -iou32);
         rank = where(positive, rank, -1L);
         return new IoUHlrRanks(rank.MoveToOuterDisposeScope(), maxPerClass.MoveToOuterDisposeScope());
@@ -77,13 +79,14 @@ public static class Hlr
     {
         using var scope = NewDisposeScope();
         long n = scores.shape[^1];
-        var score32 = scores.to(float32);
+        var score32 = scores.dtype == float32 ? scores : scores.to(float32);
         if (compat == Compat.Mmdet)
         {
-            var numValid = RankOps.Count(valid).unsqueeze(-1);
-            var importance = (numValid - groups.PositionInGroup).to(float32) + score32;
+            // -(a + b) is (-a) - b exactly (negation is exact, rounding symmetric): the negated importance
+            // -((num_valid - j) + score) in two subtractions, without negating it afterwards.
+            var negatedImportance = (groups.PositionInGroup - RankOps.CountColumn(valid)).to(float32).sub_(score32);
             // One group (the valid boxes): a single stable sort, the invalid ones last.
-            var key = where(valid, -importance, float.PositiveInfinity);
+            var key = where(valid, negatedImportance, float.PositiveInfinity);
             return RankOps.Inverse(RankOps.StableArgsort(key)).MoveToOuterDisposeScope();
         }
         // Lexicographic: position in group first, then score (descending); invalid boxes form no group and come last.

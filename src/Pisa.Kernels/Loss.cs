@@ -44,7 +44,8 @@ public static class Loss
     {
         using var scope = NewDisposeScope();
         var x = (pred - target).abs();
-        return where(x < beta, 0.5 * x * x / beta, x - 0.5 * beta).MoveToOuterDisposeScope();
+        var square = 0.5 * x * x;
+        return where(x < beta, beta == 1 ? square : square / beta, x - 0.5 * beta).MoveToOuterDisposeScope(); // y / 1 is y
     }
 
     /// <summary>L1: <c>|pred - target|</c>.</summary>
@@ -95,7 +96,7 @@ public sealed record BoxLoss(BoxLossKind Kind, double Beta = 1.0, double LossWei
             BoxLossKind.L1 => Loss.L1(pred, target),
             _ => Loss.BalancedL1(pred, target, Alpha, Gamma, Beta),
         };
-        return (loss * LossWeight).MoveToOuterDisposeScope();
+        return (LossWeight == 1 ? loss : loss * LossWeight).MoveToOuterDisposeScope(); // y * 1 is y
     }
 }
 

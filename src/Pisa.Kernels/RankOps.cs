@@ -15,9 +15,8 @@ public static class RankOps
     public static Tensor Inverse(Tensor order)
     {
         using var scope = NewDisposeScope();
-        long n = order.shape[^1];
-        var positions = arange(n, int64, order.device).expand_as(order);
-        return zeros_like(order).scatter(-1, order, positions).MoveToOuterDisposeScope();
+        // Every slot is written (order is a permutation), so the scatter may start from any tensor of the shape.
+        return order.scatter(-1, order, Positions(order)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Position of each item inside its run of equal group ids, for group ids already sorted along the last dimension.</summary>
@@ -26,11 +25,10 @@ public static class RankOps
     public static Tensor WithinSortedRuns(Tensor sortedGroups)
     {
         using var scope = NewDisposeScope();
-        long n = sortedGroups.shape[^1];
-        var positions = arange(n, int64, sortedGroups.device).expand_as(sortedGroups);
-        var startsRun = ones_like(sortedGroups, dtype: ScalarType.Bool);
-        if (n > 1)
-            startsRun[TensorIndex.Ellipsis, TensorIndex.Slice(1)] = sortedGroups[TensorIndex.Ellipsis, TensorIndex.Slice(1)] != sortedGroups[TensorIndex.Ellipsis, TensorIndex.Slice(null, -1)];
+        var positions = Constants.Range(sortedGroups.shape[^1], sortedGroups.device);
+        // An item starts a run where it differs from the one before (item 0's comparison with the last, through roll, is
+        // moot: its start position is 0 either way); each item's run starts at the latest start so far.
+        var startsRun = sortedGroups != sortedGroups.roll(1, -1);
         var runStart = where(startsRun, positions, 0L).cummax(-1).values;
         return (positions - runStart).MoveToOuterDisposeScope();
     }
@@ -72,7 +70,7 @@ public static class RankOps
         // a shuffle and a cumulative sum instead of sorting random keys.
         var order = Shuffles(eligible.shape, generator, eligible.device);
         var eligibleInOrder = eligible.gather(-1, order);
-        var rankInOrder = eligibleInOrder.cumsum(-1, ScalarType.Int64).sub_(1).masked_fill_(~eligibleInOrder, n);
+        var rankInOrder = where(eligibleInOrder, eligibleInOrder.cumsum(-1, ScalarType.Int64).sub_(1), n);
         return rankInOrder.scatter(-1, order, rankInOrder).MoveToOuterDisposeScope();
     }
 
@@ -88,7 +86,8 @@ public static class RankOps
         if (rows == 0) return empty(shape, int64, device).MoveToOuterDisposeScope();
         var shuffles = new Tensor[rows];
         for (long r = 0; r < rows; r++) shuffles[r] = randperm(n, dtype: int64, device: device, generator: generator);
-        return stack(shuffles).view(shape).MoveToOuterDisposeScope();
+        var stacked = stack(shuffles);
+        return (shape.Length == 2 ? stacked : stacked.view(shape)).MoveToOuterDisposeScope();
     }
 
     /// <summary>A uniformly random order inside every group: a random draw without replacement per group.</summary>
@@ -99,8 +98,8 @@ public static class RankOps
         using var scope = NewDisposeScope();
         // Shuffle, then sort the shuffled items by group (stable): inside a group they keep the shuffled order.
         var shuffled = Shuffles(groups.shape, generator, groups.device);
-        var byGroup = StableArgsort(groups.gather(-1, shuffled));
-        return RanksInGroupOrder(groups, shuffled.gather(-1, byGroup)).MoveToOuterDisposeScope();
+        var (sortedGroups, byGroup) = groups.gather(-1, shuffled).sort(-1, stable: true);
+        return RanksInSortedGroups(sortedGroups, shuffled.gather(-1, byGroup)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -116,23 +115,32 @@ public static class RankOps
         long n = groups.shape[^1];
         var shuffled = Shuffles(groups.shape, generator, groups.device);
         var groupInOrder = groups.gather(-1, shuffled);
-        var metSoFar = (groupInOrder.unsqueeze(-1) == arange(groupCount, int64, groups.device)).cumsum(-2, ScalarType.Int64);
-        var rankInOrder = metSoFar.gather(-1, groupInOrder.clamp_min(0).unsqueeze(-1)).squeeze(-1).sub_(1);
-        rankInOrder = where(groupInOrder >= 0, rankInOrder, n);
+        var isGroup = groupInOrder.unsqueeze(-1) == Constants.Range(groupCount, groups.device);
+        // The count of its own group met so far (the one-hot row picks it): 1 for the first member.
+        var metSoFar = isGroup.cumsum(-2, ScalarType.Int64).mul_(isGroup).sum(-1);
+        var rankInOrder = where(groupInOrder >= 0, metSoFar.sub_(1), n);
         return rankInOrder.scatter(-1, shuffled, rankInOrder).MoveToOuterDisposeScope();
     }
 
     /// <summary>Draws <paramref name="count"/> eligible items per row uniformly without replacement (all of them if fewer).</summary>
     /// <param name="eligible">[B, N] bool.</param>
-    /// <param name="count">[B] int64.</param>
+    /// <param name="count">[B] or [B, 1] int64.</param>
     /// <returns>[B, N] bool.</returns>
-    public static Tensor PickRandom(Tensor eligible, Tensor count, Generator? generator)
+    public static Tensor PickRandom(Tensor eligible, Tensor count, Generator? generator) =>
+        PickRandomWhere(eligible, generator, metSoFar => metSoFar <= Column(count));
+
+    /// <summary><see cref="PickRandom(Tensor, Tensor, Generator?)"/> with the same count for every row.</summary>
+    public static Tensor PickRandom(Tensor eligible, long count, Generator? generator) =>
+        PickRandomWhere(eligible, generator, metSoFar => metSoFar <= count);
+
+    /// <summary>The eligible items whose number in shuffled order (1 for the first met) passes <paramref name="keep"/>.</summary>
+    private static Tensor PickRandomWhere(Tensor eligible, Generator? generator, Func<Tensor, Tensor> keep)
     {
         using var scope = NewDisposeScope();
         // Random's shuffle and count, kept as a mask: the first `count` eligible items met in shuffled order.
         var order = Shuffles(eligible.shape, generator, eligible.device);
         var eligibleInOrder = eligible.gather(-1, order);
-        var pickedInOrder = (eligibleInOrder.cumsum(-1, ScalarType.Int64) <= count.unsqueeze(-1)).logical_and_(eligibleInOrder);
+        var pickedInOrder = keep(eligibleInOrder.cumsum(-1, ScalarType.Int64)).logical_and_(eligibleInOrder);
         return pickedInOrder.scatter(-1, order, pickedInOrder).MoveToOuterDisposeScope();
     }
 
@@ -141,18 +149,28 @@ public static class RankOps
     /// <returns>[..., N] int64.</returns>
     public static Tensor StableArgsort(Tensor keys, bool descending = false) => keys.sort(-1, descending, stable: true).Indices;
 
-    /// <summary>Each item's rank inside its group, given an order that sorts by group; items of no group (&lt; 0) get N or more.</summary>
-    private static Tensor RanksInGroupOrder(Tensor groups, Tensor order)
+    /// <summary>Each item's rank inside its group, given an order that sorts by group; items of no group (&lt; 0) get N.</summary>
+    private static Tensor RanksInGroupOrder(Tensor groups, Tensor order) => RanksInSortedGroups(groups.gather(-1, order), order);
+
+    /// <summary><see cref="RanksInGroupOrder"/> with the groups already gathered in that order.</summary>
+    private static Tensor RanksInSortedGroups(Tensor sortedGroups, Tensor order)
     {
-        long n = groups.shape[^1];
-        var sortedGroups = groups.gather(-1, order);
-        var rankSorted = WithinSortedRuns(sortedGroups);
-        rankSorted = where(sortedGroups < 0, rankSorted + n, rankSorted);
-        return zeros_like(rankSorted).scatter(-1, order, rankSorted);
+        var rankSorted = where(sortedGroups >= 0, WithinSortedRuns(sortedGroups), sortedGroups.shape[^1]);
+        // Every slot is written (order is a permutation): the scatter may start from the ranks themselves.
+        return rankSorted.scatter(-1, order, rankSorted);
     }
 
     /// <summary>Number of true items per row, as int64.</summary>
     /// <param name="mask">[B, N] bool.</param>
     /// <returns>[B] int64.</returns>
     public static Tensor Count(Tensor mask) => mask.sum(-1, type: ScalarType.Int64);
+
+    /// <summary><see cref="Count"/> as a column <c>[B, 1]</c>, ready to compare with a row of ranks.</summary>
+    internal static Tensor CountColumn(Tensor mask) => mask.sum(-1, keepdim: true, type: ScalarType.Int64);
+
+    /// <summary>A per-row value <c>[B]</c> as a column <c>[B, 1]</c> (a column stays as it is).</summary>
+    internal static Tensor Column(Tensor perRow) => perRow.dim() == 1 ? perRow.unsqueeze(-1) : perRow;
+
+    /// <summary><c>0..N-1</c> along the last dimension of <paramref name="like"/>, broadcast to its shape.</summary>
+    private static Tensor Positions(Tensor like) => Constants.Range(like.shape[^1], like.device).expand_as(like);
 }

@@ -46,17 +46,17 @@ public static class Reweight
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var positive = (labels >= 0) & (labels < numClasses);
-        // Predicted and target deltas decode in one call ([2, N, 4]): half the ops of two decodes.
-        var deltas = stack([Boxes.DeltasOfClass(bboxPred.detach(), labels), bboxTargets.to(bboxPred.dtype)]);
-        var decoded = coder.Decode(rois.unsqueeze(0), deltas);
-        var ious = Boxes.AlignedOverlaps(decoded[0], decoded[1]);
+        // Predicted and target deltas decode in one call ([2, N, 4]) and meet in one aligned overlap: half the ops of two.
+        var targets = bboxTargets.dtype == bboxPred.dtype ? bboxTargets : bboxTargets.to(bboxPred.dtype);
+        var deltas = stack([Boxes.DeltasOfClass(bboxPred.detach(), labels), targets]);
+        var ious = Boxes.AlignedOverlapsOfPair(coder.Decode(rois, deltas));
         var (rank, maxPerClass) = Hlr.IoU(ious, gtIds, labels, positive, numClasses, compat);
 
         var m = maxPerClass.to(float32);
         var weights = labelWeights * ((m - rank.to(float32)) / m.clamp_min(1));
         weights = BiasedPower(weights, settings.Bias, settings.K);
 
-        var loss = classificationLoss?.detach() ?? ClassificationLoss(clsScore.detach(), labels, sigmoid);
+        var loss = (classificationLoss ?? ClassificationLoss(clsScore.detach(), labels, sigmoid)).detach();
         var positiveLoss = where(positive, loss, 0f);
         var ratio = SafeRatio((positiveLoss * labelWeights).sum(), (positiveLoss * weights).sum());
         return where(positive, weights * ratio, labelWeights).MoveToOuterDisposeScope();
@@ -78,10 +78,11 @@ public static class Reweight
         var upperBound = maximum(sample.Expected, numValid).to(float32).unsqueeze(-1);
         // HLR picks come first in the order (rank r < hlrCount); a random fill ranks as the last HLR pick.
         var rank = minimum(sample.Order, hlrCount - 1).to(float32);
-        var weight = BiasedPower((upperBound - rank) / upperBound, settings.Bias, settings.K);
+        // (U - r) / U in place: -r + U is U - r exactly.
+        var weight = BiasedPower(rank.neg_().add_(upperBound).div_(upperBound), settings.Bias, settings.K);
         var chosenLoss = where(sample.Selected, sample.BackgroundLoss, 0f);
-        var ratio = SafeRatio(chosenLoss.sum(-1), (chosenLoss * weight).sum(-1));
-        weight = weight * ratio.unsqueeze(-1);
+        var ratio = SafeRatio(chosenLoss.sum(-1, keepdim: true), (chosenLoss * weight).sum(-1, keepdim: true));
+        weight.mul_(ratio);
         return where(sample.Selected & (numValid > 0).unsqueeze(-1), weight, 1f).MoveToOuterDisposeScope();
     }
 
@@ -118,7 +119,8 @@ public static class Reweight
         var gtClass = labels.clamp(0, numClasses - 1).unsqueeze(-1);
         // A sigmoid is per element: take each row's gt-class logit first, so the work (and its gradient) is O(N), not O(N C).
         var gtClassScore = (sigmoid ? clsScore.gather(-1, gtClass).sigmoid() : clsScore.softmax(-1).gather(-1, gtClass)).squeeze(-1);
-        var c = BiasedPower(gtClassScore, settings.Bias, settings.K) * positive.to(gtClassScore.dtype);
+        // c is finite, so c * 0/1 and the selection agree bit for bit, gradients too.
+        var c = where(positive, BiasedPower(gtClassScore, settings.Bias, settings.K), 0f);
         var numPositives = positive.sum(type: gtClassScore.dtype);
         return (c * (numPositives / c.sum().clamp_min(1e-12))).MoveToOuterDisposeScope();
     }
@@ -144,24 +146,27 @@ public static class Reweight
         else
         {
             long b = gtInds.shape[0];
-            var imageMax = where(positive, local, -1L).amax([1]);
-            var images = arange(b, int64, gtInds.device);
+            // A sample that is not positive has a local index below 0, so an image's max is its largest positive gt
+            // index, or below 0 without positives.
+            var imageMax = local.amax([1]);
+            var images = Constants.Range(b, gtInds.device);
             var lastWithPositives = where(imageMax >= 0, images, -1L).cummax(0).values;
-            var previous = cat([full(1, -1L, int64, gtInds.device), lastWithPositives[TensorIndex.Slice(0, -1)]]);
-            offset = where(previous >= 0, imageMax.gather(0, previous.clamp_min(0)) + 1, 0L);
+            // The previous image with positives: index 0 of [0, max + 1 of each image] is "none".
+            var previous = cat([Constants.Of("minus-one", int64, gtInds.device, () => tensor(new long[] { -1 }, int64, gtInds.device)), lastWithPositives[TensorIndex.Slice(0, -1)]]);
+            offset = cat([Constants.Of("zero", int64, gtInds.device, () => zeros(1, int64, gtInds.device)), imageMax + 1]).gather(0, previous + 1);
         }
         return where(positive, local + offset.unsqueeze(-1), -1L).MoveToOuterDisposeScope();
     }
 
     /// <summary><c>num / den</c>, or 1 where the denominator is 0 (nothing to rescale), never NaN.</summary>
-    private static Tensor SafeRatio(Tensor num, Tensor den)
-    {
-        var nonZero = den != 0;
-        return where(nonZero, num / where(nonZero, den, 1f), 1f);
-    }
+    private static Tensor SafeRatio(Tensor num, Tensor den) => where(den != 0, num / den, 1f); // x / 0 is only discarded
 
     /// <summary><c>(bias + (1 - bias) w)^k</c>, PISA's weight shaping (bias 0 skips the identity affine step).</summary>
-    public static Tensor BiasedPower(Tensor w, double bias, double k) => (bias == 0 ? w : bias + (1 - bias) * w).pow(k);
+    public static Tensor BiasedPower(Tensor w, double bias, double k)
+    {
+        var shaped = bias == 0 ? w : bias + (1 - bias) * w;
+        return k == 1 ? shaped : shaped.pow(k); // x^1 is x, and so is its gradient
+    }
 
     /// <summary>Per-row classification loss: softmax cross entropy, or the sigmoid focal loss summed over classes.</summary>
     /// <returns>[N].</returns>

@@ -38,7 +38,7 @@ public static class Sample
     /// <param name="gtMask">[B, G] bool.</param>
     /// <returns>boxes [B, G+N, 4] and mask [B, G+N].</returns>
     public static (Tensor Boxes, Tensor Mask) WithGtsPrepended(Tensor proposals, Tensor proposalMask, Tensor gtBoxes, Tensor gtMask) =>
-        (cat([gtBoxes.to(proposals.dtype), proposals], 1), cat([gtMask, proposalMask], 1));
+        (cat([gtBoxes.dtype == proposals.dtype ? gtBoxes : gtBoxes.to(proposals.dtype), proposals], 1), cat([gtMask, proposalMask], 1));
 
     /// <summary>The positive budget <c>int(num * pos_fraction)</c>.</summary>
     public static long PositiveBudget(int num, double posFraction) => (long)Math.Floor(num * posFraction);
@@ -62,8 +62,7 @@ public static class Sample
     public static Tensor RandomPositives(Tensor gtInds, long budget, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        var positives = gtInds > 0;
-        return RankOps.PickRandom(positives, full(gtInds.shape[0], budget, int64, gtInds.device), generator).MoveToOuterDisposeScope();
+        return RankOps.PickRandom(gtInds > 0, budget, generator).MoveToOuterDisposeScope();
     }
 
     /// <summary>Uniform draw of up to <paramref name="budget"/> negatives per image.</summary>
@@ -87,21 +86,22 @@ public static class Sample
     {
         using var scope = NewDisposeScope();
         var positives = gtInds > 0;
-        var count = RankOps.Count(positives);
-        var budgetPerImage = full_like(count, budget);
+        var count = RankOps.CountColumn(positives);
 
-        var rankInGt = RankOps.RandomWithinGroups(where(positives, gtInds, full_like(gtInds, -1L)), generator);
-        var distinctGts = RankOps.Count(positives & (rankInGt == 0)).clamp_min(1);
-        var perGt = ((double)budget / distinctGts.to(float64)).round().to(int64) + 1;
-        var balanced = positives & (rankInGt < perGt.unsqueeze(-1));
-        var balancedCount = RankOps.Count(balanced);
+        var rankInGt = RankOps.RandomWithinGroups(where(positives, gtInds, -1L), generator);
+        // Items of no group rank N (never 0): the first of each gt are the rank-0 items.
+        var distinctGts = RankOps.CountColumn(rankInGt == 0).clamp_min_(1);
+        var perGt = ((double)budget / distinctGts.to(float64)).round_().to(int64).add_(1);
+        var balanced = positives & (rankInGt < perGt);
+        var balancedCount = RankOps.CountColumn(balanced);
 
-        var trimmed = RankOps.PickRandom(balanced, budgetPerImage, generator);
-        var fillFrom = compat == Compat.Mmdet ? positives : positives & ~balanced;
-        var topped = balanced | RankOps.PickRandom(fillFrom, budgetPerImage - balancedCount, generator);
+        var trimmed = RankOps.PickRandom(balanced, budget, generator);
+        // Under Corrected the top-up draws from the positives not yet chosen (balanced is a subset of them).
+        var fillFrom = compat == Compat.Mmdet ? positives : positives ^ balanced;
+        var topped = RankOps.PickRandom(fillFrom, budget - balancedCount, generator).logical_or_(balanced);
 
-        var chosen = where((balancedCount > budget).unsqueeze(-1), trimmed, topped);
-        return where((count <= budget).unsqueeze(-1), positives, chosen).MoveToOuterDisposeScope();
+        var chosen = where(balancedCount > budget, trimmed, topped);
+        return where(count <= budget, positives, chosen).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -123,27 +123,29 @@ public static class Sample
         using var scope = NewDisposeScope();
         long b = gtInds.shape[0];
         var negatives = gtInds == 0;
-        var iou = maxOverlaps.to(float32);
+        var iou = maxOverlaps.dtype == float32 ? maxOverlaps : maxOverlaps.to(float32);
         var (floorSet, balancedSet) = FloorAndBalancedSets(negatives, iou, settings.FloorThr, b, firstCall, compat);
 
-        var balancedBudget = (budget.to(float64) * (1 - settings.FloorFraction)).floor().to(int64);
-        var balancedCount = RankOps.Count(balancedSet);
+        budget = RankOps.Column(budget);
+        // floor(budget * 1.0) is the budget itself (exact in float64): no floor fraction, no arithmetic.
+        var balancedBudget = settings.FloorFraction == 0 ? budget : (budget.to(float64) * (1 - settings.FloorFraction)).floor().to(int64);
+        var balancedCount = RankOps.CountColumn(balancedSet);
         Tensor balancedPick;
         if (settings.NumBins >= 2)
         {
             var binned = PickPerIoUBin(balancedSet, iou, candidateMask, balancedBudget, settings, generator);
-            balancedPick = binned | RankOps.PickRandom(balancedSet & ~binned, balancedBudget - RankOps.Count(binned), generator);
+            // The sets below are nested (binned in balanced, picks in negatives): "A and not B" is A xor B.
+            balancedPick = RankOps.PickRandom(balancedSet ^ binned, balancedBudget - RankOps.CountColumn(binned), generator).logical_or_(binned);
         }
         else
         {
             balancedPick = RankOps.PickRandom(balancedSet, balancedBudget, generator);
         }
-        balancedPick = where((balancedCount > balancedBudget).unsqueeze(-1), balancedPick, balancedSet);
+        balancedPick = where(balancedCount > balancedBudget, balancedPick, balancedSet);
 
-        var floorPick = RankOps.PickRandom(floorSet, budget - RankOps.Count(balancedPick), generator);
-        var picked = balancedPick | floorPick;
-        picked |= RankOps.PickRandom(negatives & ~picked, budget - RankOps.Count(picked), generator);
-        return where((RankOps.Count(negatives) <= budget).unsqueeze(-1), negatives, picked).MoveToOuterDisposeScope();
+        var picked = RankOps.PickRandom(floorSet, budget - RankOps.CountColumn(balancedPick), generator).logical_or_(balancedPick);
+        picked.logical_or_(RankOps.PickRandom(negatives ^ picked, budget - RankOps.CountColumn(picked), generator));
+        return where(RankOps.CountColumn(negatives) <= budget, negatives, picked).MoveToOuterDisposeScope();
     }
 
     /// <summary>The floor and balanced sets of each image, with quirk Q2 deciding how <c>floor_thr = -1</c> behaves.</summary>
@@ -151,11 +153,14 @@ public static class Sample
     {
         if (floorThr > 0)
             return (negatives & (iou >= 0) & (iou < floorThr), negatives & (iou >= floorThr));
-        var floorZero = (negatives & (iou == 0), negatives & (iou > 0));
+        // A negative's IoU is 0 or more: the floor set is the negatives at 0, the rest of them (xor) is balanced.
+        var balancedAboveZero = negatives & (iou > 0);
+        var floorZero = (negatives ^ balancedAboveZero, balancedAboveZero);
         if (floorThr == 0) return floorZero;
         // floor_thr = -1: no floor set, every negative balanced; the reference then sets floor_thr = 0 for good (Q2).
         var noFloor = (zeros_like(negatives), negatives);
         if (compat == Compat.Corrected) return noFloor;
+        if (!firstCall) return floorZero;
         var behavesFirst = (arange(images, int64, negatives.device) == 0).unsqueeze(-1) & firstCall;
         return (where(behavesFirst, noFloor.Item1, floorZero.Item1), where(behavesFirst, noFloor.Item2, floorZero.Item2));
     }
@@ -166,15 +171,17 @@ public static class Sample
         int bins = settings.NumBins;
         // Intervals start at the floor threshold when it is positive, at 0 otherwise; edges are float32 like the reference's.
         float floor = settings.FloorThr > 0 ? (float)settings.FloorThr : 0f;
-        var maxIou = where(candidateMask, iou, zeros_like(iou)).amax([1], keepdim: true);
-        var width = (maxIou - floor) / bins;
+        var maxIou = where(candidateMask, iou, 0f).amax([1], keepdim: true);
+        // x - 0 and x + 0 are x for an IoU (never -0): a zero floor costs no ops.
+        var width = (floor == 0 ? maxIou : maxIou - floor) / bins;
         // All edges at once, [B, bins + 1]: edge i = width * i + floor, the same float32 products and sums as one at a time.
-        var edges = width * arange(bins + 1, iou.dtype, iou.device) + floor;
-        // Edges never decrease, so the bin of an IoU inside [edge 0, edge bins) is the number of lower edges it reaches, minus 1.
-        var lowerEdgesReached = (iou.unsqueeze(-1) >= edges[.., ..bins].unsqueeze(1)).sum(-1, type: ScalarType.Int64);
-        var inRange = balancedSet & (iou >= edges[.., ..1]) & (iou < edges[.., bins..]);
-        var bin = where(inRange, lowerEdgesReached - 1, -1L);
-        var perBin = (balancedBudget / bins).unsqueeze(-1);
+        var edges = width * Constants.Of("iou-bin-edges:" + bins, iou.dtype, iou.device, () => arange(bins + 1, iou.dtype, iou.device));
+        if (floor != 0) edges.add_(floor);
+        // A balanced negative's IoU is at least the floor, so its image's edges never decrease: the number of edges it
+        // reaches, minus 1, is its bin, -1 below edge 0 and `bins` at or above the last edge (both outside every bin).
+        var bin = (iou.unsqueeze(-1) >= edges.unsqueeze(1)).sum(-1, type: ScalarType.Int64).sub_(1);
+        bin = where(balancedSet & (bin < bins), bin, -1L);
+        var perBin = RankOps.Column(balancedBudget / bins);
         return (bin >= 0) & (RankOps.RandomWithinFewGroups(bin, bins, generator) < perBin);
     }
 
@@ -209,8 +216,8 @@ public static class Sample
         long n = negatives.shape[1], classes = clsScore.shape[^1] - 1;
         // One log-softmax pass gives the foreground scores and the background cross-entropy.
         var logProbabilities = clsScore.log_softmax(-1);
-        var (maxLogProbability, bestClass) = logProbabilities[TensorIndex.Ellipsis, TensorIndex.Slice(0, classes)].max(-1);
-        var maxScore = maxLogProbability.exp();
+        var (maxScore, bestClass) = logProbabilities[TensorIndex.Ellipsis, TensorIndex.Slice(0, classes)].max(-1);
+        maxScore.exp_(); // the best foreground log-probability becomes its probability
         var valid = negatives & (maxScore > settings.ScoreThr);
         var boxes = coder.Decode(rois, Boxes.DeltasOfClass(bboxPred, bestClass));
         var groups = Nms.Match(boxes, maxScore, valid, settings.IoUThr);
@@ -221,13 +228,16 @@ public static class Sample
         var expected = minimum(numNegatives, budget);
         var numHlr = minimum(numValid, expected);
         var numHlrColumn = numHlr.unsqueeze(-1);
-        var hlrPick = valid & (hlrRank < numHlrColumn);
-        var invalidNegatives = negatives & ~valid;
+        // Ranks of the boxes a draw does not rank are at least its eligible count (HLR: the valid boxes; the random fill:
+        // N), never below its budget: comparing with the budget alone picks only ranked boxes.
+        var hlrPick = hlrRank < numHlrColumn;
+        var invalidNegatives = negatives ^ valid; // valid boxes are negatives
         var randomRank = RankOps.Random(invalidNegatives, generator);
-        var randomPick = invalidNegatives & (randomRank < (expected - numHlr).unsqueeze(-1));
+        var randomPick = randomRank < (expected - numHlr).unsqueeze(-1);
         var selected = hlrPick | randomPick;
         var order = where(hlrPick, hlrRank, where(randomPick, randomRank + numHlrColumn, n));
-        var backgroundLoss = (-logProbabilities[TensorIndex.Ellipsis, classes]).to(float32);
+        var backgroundLoss = -logProbabilities[TensorIndex.Ellipsis, classes];
+        if (backgroundLoss.dtype != float32) backgroundLoss = backgroundLoss.to(float32);
         var hasNegatives = numNegatives > 0;
         return new ScoreHlrSample(selected.MoveToOuterDisposeScope(), order.MoveToOuterDisposeScope(), numValid.MoveToOuterDisposeScope(),
             expected.MoveToOuterDisposeScope(), backgroundLoss.MoveToOuterDisposeScope(), hasNegatives.MoveToOuterDisposeScope());

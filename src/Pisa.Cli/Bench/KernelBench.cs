@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Pisa.Kernels;
 using Pisa.Kernels.Pipeline;
 using static TorchSharp.torch;
+using Pisa.Kernels.Reference;
 using Port = Pisa.Kernels.Reference.LoopPort;
 
 namespace Pisa.Cli.Bench;
@@ -9,9 +10,21 @@ namespace Pisa.Cli.Bench;
 /// <summary>Median milliseconds of each stage of WORKLOAD.md's sampling / ranking / reweighting step.</summary>
 public sealed record StageTimes(double Assign, double Libra, double ScoreHlr, double IsrP, double Carl, double Total);
 
+/// <summary>The tensor operations each stage of one fused run dispatches (<see cref="OpCount"/>).</summary>
+public sealed record StageOps(long Assign, long Libra, long ScoreHlr, long IsrP, long Carl, long Total);
+
+/// <summary>
+/// The operations of the generated two-stage PISA pipeline's share of one training step (<c>Sample</c> without the head
+/// probe's own ops, then <c>Loss</c> on the head's outputs), the way pisa-faster-rcnn calls the kernels.
+/// </summary>
+public sealed record StepOps(long GtsPerImage, long Sample, long Loss)
+{
+    public long Total => Sample + Loss;
+}
+
 /// <summary>One measured size: fused times, loop-port times (when run), the IoU floor and the peak memory.</summary>
 public sealed record SizeResult(string Workload, long GtsPerImage, long ProposalsPerImage, StageTimes Fused, StageTimes? LoopPort,
-    double IouFloorMs, double PeakMemoryMiB)
+    double IouFloorMs, double PeakMemoryMiB, StageOps Ops)
 {
     /// <summary>Loop port total / fused total.</summary>
     public double? Speedup => LoopPort is null ? null : LoopPort.Total / Fused.Total;
@@ -52,7 +65,7 @@ public static class KernelBench
     {
         ResetPeakMemory();
         using var scope = NewDisposeScope();
-        StageTimes Fused() => FusedStage(w, new Generator(0), new StageClock(cpuClock));
+        StageTimes Fused() => FusedStage(w, new Generator(0), new StageClock(cpuClock)).Times;
         StageTimes Loop() => LoopStage(w, new Random(0), new StageClock(cpuClock));
         StageTimes fused;
         StageTimes? loop = null;
@@ -70,7 +83,63 @@ public static class KernelBench
         }
         var candidates = cat([w.Gts, w.Proposals], 1);
         double floor = MedianOf(repeats * 3, cpuClock, () => { using var _ = Boxes.Overlaps(w.Gts, candidates); });
-        return new SizeResult(w.Name, w.GtsPerImage, w.ProposalsPerImage, fused, loop, floor, PeakMemoryMiB());
+        return new SizeResult(w.Name, w.GtsPerImage, w.ProposalsPerImage, fused, loop, floor, PeakMemoryMiB(), CountOps(w));
+    }
+
+    /// <summary>The operations each stage of one fused run on <paramref name="w"/> dispatches, in a steady state: after one
+    /// run that made the cached constants (<c>Constants</c>: a coder's stds, index ranges), as every step after a run's first.</summary>
+    public static StageOps CountOps(Workload w)
+    {
+        using var scope = NewDisposeScope();
+        FusedStage(w, new Generator(0), new StageClock(cpu: false));
+        return FusedStage(w, new Generator(0), new StageClock(cpu: false)).Ops;
+    }
+
+    /// <summary>The operations of <see cref="StepOps"/> on <paramref name="w"/>: the pipeline's <c>Sample</c> and <c>Loss</c>, the
+    /// stand-in head's lookups not counted.</summary>
+    public static StepOps CountStepOps(Workload w)
+    {
+        using var scope = NewDisposeScope();
+        var pipeline = new ExamplePisaTwoStagePipeline();
+        var head = new WorkloadHead(w);
+        var input = Input(w);
+        pipeline.Loss(pipeline.Sample(input, head, new Generator(0)), w.ClsScore[.., ..512].reshape(-1, w.ClsScore.shape[2]),
+            w.BboxPred[.., ..512].reshape(-1, w.BboxPred.shape[2])); // the steady state, as in CountOps
+        head.Ops = 0;
+        TwoStageSample sample = null!;
+        long sampleOps = OpCount.Of(() => sample = pipeline.Sample(input, head, new Generator(0))) - head.Ops;
+        var (cls, pred) = head.Outputs(sample.CandidateIndex);
+        long lossOps = OpCount.Of(() => pipeline.Loss(sample, cls, pred));
+        return new StepOps(w.GtsPerImage, sampleOps, lossOps);
+    }
+
+    /// <summary>The stage's input for a workload: every proposal and gt slot real.</summary>
+    private static TwoStageSampleInput Input(Workload w)
+    {
+        long b = w.Images;
+        return new TwoStageSampleInput(w.Proposals, ones(b, w.ProposalsPerImage, ScalarType.Bool), w.Gts, w.GtLabels,
+            ones(b, w.GtsPerImage, ScalarType.Bool), tensor(new[] { Workload.Height, Workload.Width }).expand(b, 2), w.NumClasses);
+    }
+
+    /// <summary>A box head that looks the workload's outputs up instead of computing them; counts the ops its lookups take.</summary>
+    private sealed class WorkloadHead(Workload w) : IDetectorHeadProbe
+    {
+        public long Ops { get; set; }
+
+        public (Tensor ClsScore, Tensor BboxPred) Probe(Tensor rois)
+        {
+            (Tensor, Tensor) outputs = default;
+            Ops += OpCount.Of(() => outputs = (w.ClsScore.reshape(-1, w.ClsScore.shape[2]), w.BboxPred.reshape(-1, w.BboxPred.shape[2])));
+            return outputs;
+        }
+
+        /// <summary>The outputs on the sampled rows, <c>[B*S, ...]</c>.</summary>
+        public (Tensor ClsScore, Tensor BboxPred) Outputs(Tensor candidateIndex)
+        {
+            long b = w.Images;
+            var rows = (candidateIndex.view(b, -1) + arange(b).unsqueeze(-1) * w.ClsScore.shape[1]).flatten();
+            return (w.ClsScore.view(-1, w.ClsScore.shape[2]).index_select(0, rows), w.BboxPred.view(-1, w.BboxPred.shape[2]).index_select(0, rows));
+        }
     }
 
     /// <summary>
@@ -90,54 +159,51 @@ public static class KernelBench
         double logSoftmax = Op(() => [w.ClsScore.log_softmax(-1)]);
         double maxOverClasses = Op(() => { var (values, indexes) = foreground.max(-1); return [values, indexes]; });
 
-        long before = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.CreatedInScopeCount;
-        FusedStage(w, new Generator(0), new StageClock(cpuClock));
-        long tensors = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.CreatedInScopeCount - before;
+        long tensors = CountOps(w).Total;
 
         var tiny = Workload.Generate(seed: 1, images: (int)w.Images, gtsPerImage: 1, proposalsPerImage: 16, numClasses: (int)w.NumClasses);
-        double fixedCost = Median(repeats, () => FusedStage(tiny, new Generator(0), new StageClock(cpuClock))).Total;
+        double fixedCost = Median(repeats, () => FusedStage(tiny, new Generator(0), new StageClock(cpuClock)).Times).Total;
         return new OpFloor(w.GtsPerImage, w.ProposalsPerImage, iou, maxOverGts, logSoftmax, maxOverClasses, tensors, fixedCost);
     }
 
-    /// <summary>The fused step: batched kernels, no loop over images, gts, classes or groups.</summary>
-    private static StageTimes FusedStage(Workload w, Generator generator, StageClock clock)
+    /// <summary>The fused step: batched kernels, no loop over images, gts, classes or groups; its times and its operations.</summary>
+    private static (StageTimes Times, StageOps Ops) FusedStage(Workload w, Generator generator, StageClock clock)
     {
         using var scope = NewDisposeScope();
         long b = w.Images;
-        var input = new TwoStageSampleInput(w.Proposals, ones(b, w.ProposalsPerImage, ScalarType.Bool), w.Gts, w.GtLabels,
-            ones(b, w.GtsPerImage, ScalarType.Bool), tensor(new[] { Workload.Height, Workload.Width }).expand(b, 2), w.NumClasses);
+        var input = Input(w);
+        var meter = new StageMeter(clock);
 
-        var t0 = clock.Ms;
         var candidates = TargetSteps.AssignCandidates(input, new Assign.Thresholds(0.5, 0.5, 0.5, false), addGtAsProposals: true);
         var gtInds = candidates.Assigned.GtInds;
-        var t1 = clock.Ms;
+        var assign = meter.Lap();
 
         var positives = Sample.InstanceBalancedPositives(gtInds, PositiveBudget, Compat.Mmdet, generator);
         var negativeBudget = Sample.NegativeBudget(SamplesPerImage, RankOps.Count(positives));
         _ = Sample.IoUBalancedNegatives(gtInds, candidates.Assigned.MaxOverlaps, candidates.Mask, negativeBudget, new IoUBalancedSettings(-1, 0, 3),
             firstCall: false, Compat.Mmdet, generator);
-        var t2 = clock.Ms;
+        var libra = meter.Lap();
 
         var hlr = Sample.ScoreHlrNegatives(gtInds == 0, w.ClsScore, w.BboxPred, candidates.Boxes, negativeBudget, new ScoreHlrSettings(0.05, 0.5),
             Coder, Compat.Mmdet, generator);
         var hlrWeights = Reweight.IsrN(hlr, new ReweightSettings(0.5, 0));
-        var t3 = clock.Ms;
+        var scoreHlr = meter.Lap();
 
         var sample = TargetSteps.PackSamples(input, candidates, positives, hlr.Selected, SamplesPerImage, Coder, Compat.Mmdet, hlr.Order, hlrWeights, hlr.HasNegatives);
-        // Stand-in for the box head on the sampled RoIs: look up the workload's outputs (data preparation, not timed).
-        var beforeLookup = clock.Ms;
-        var rows = (sample.CandidateIndex.view(b, SamplesPerImage) + arange(b).unsqueeze(-1) * w.ClsScore.shape[1]).flatten();
-        var cls = w.ClsScore.view(-1, w.ClsScore.shape[2]).index_select(0, rows);
-        var pred = w.BboxPred.view(-1, w.BboxPred.shape[2]).index_select(0, rows);
-        double lookup = clock.Ms - beforeLookup;
+        var packed = meter.Lap();
+        // Stand-in for the box head on the sampled RoIs: look up the workload's outputs (data preparation, neither timed nor counted).
+        var (cls, pred) = new WorkloadHead(w).Outputs(sample.CandidateIndex);
+        meter.Lap();
         _ = Reweight.IsrP(cls, pred, sample.Rois[.., 1..], sample.Labels, sample.LabelWeights, sample.BboxTargets, sample.PosGtIds, w.NumClasses,
             new ReweightSettings(2, 0), Coder, Compat.Mmdet);
-        var t4 = clock.Ms;
+        var isrP = meter.Lap();
 
         _ = Reweight.Carl(cls, sample.Labels, pred, sample.BboxTargets, w.NumClasses, new ReweightSettings(1, 0.2), false, BoxLoss.SmoothL1Default, sample.SampleCount());
-        var t5 = clock.Ms;
-        // ISR-P's time includes packing the sampled batch (targets, gt ids): the reference builds them in the same place.
-        return new StageTimes(t1 - t0, t2 - t1, t3 - t2, t4 - t3 - lookup, t5 - t4, t5 - t0 - lookup);
+        var carl = meter.Lap();
+        // ISR-P's share includes packing the sampled batch (targets, gt ids): the reference builds them in the same place.
+        var stages = new[] { assign, libra, scoreHlr, packed + isrP, carl };
+        return (new StageTimes(stages[0].Ms, stages[1].Ms, stages[2].Ms, stages[3].Ms, stages[4].Ms, stages.Sum(x => x.Ms)),
+            new StageOps(stages[0].Ops, stages[1].Ops, stages[2].Ops, stages[3].Ops, stages[4].Ops, stages.Sum(x => x.Ops)));
     }
 
     /// <summary>The loop port: per image, per gt, per class, per group, as the reference is shaped.</summary>

@@ -11,20 +11,23 @@ namespace Pisa.Kernels.Host;
 internal sealed class HostImages : IDisposable
 {
     private readonly double[] _data;
-    private readonly long _images, _slots;
+    private const int SlotWidth = 6; // valid, score, x1, y1, x2, y2
+    private readonly long _slots;
 
-    private HostImages(double[] data, long images, long slots) => (_data, _images, _slots) = (data, images, slots);
+    private HostImages(double[] data, long slots) => (_data, _slots) = (data, slots);
 
     /// <summary>Copies the mask (as 0/1), the scores (exactly, as float64) and the corners (rounded to float32 first, as
-    /// the walk computes in float32) to the host in one transfer.</summary>
+    /// the walk computes in float32) to the host in one transfer: six values per slot, <c>[valid, score, x1, y1, x2, y2]</c>.</summary>
     public static HostImages Copy(Tensor boxes, Tensor scores, Tensor valid)
     {
         using var scope = NewDisposeScope();
-        var packed = cat([valid.to(float64).flatten(), scores.to(float64).flatten(), boxes.to(float32).to(float64).flatten()]);
+        // One cat (it promotes the mask and the float32 corners to the scores' float type), one exact widening to float64.
+        var corners = boxes.dtype == float32 ? boxes : boxes.to(float32);
+        var packed = cat([valid.unsqueeze(-1), scores.unsqueeze(-1), corners], -1).to(float64);
         var host = ArrayPool<double>.Shared.Rent((int)packed.numel());
         // A span copy of the storage: TensorAccessor's ToArray / CopyTo go element by element, ~15x slower.
-        MemoryMarshal.Cast<byte, double>(packed.cpu().bytes).CopyTo(host); // documented host transfer: once per call
-        return new HostImages(host, boxes.shape[0], boxes.shape[1]);
+        MemoryMarshal.Cast<byte, double>((packed.device_type == DeviceType.CPU ? packed : packed.cpu()).bytes).CopyTo(host); // documented host transfer: once per call
+        return new HostImages(host, boxes.shape[1]);
     }
 
     public void Dispose() => ArrayPool<double>.Shared.Return(_data);
@@ -33,16 +36,16 @@ internal sealed class HostImages : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int[] ScoreOrder(int i)
     {
-        long maskStart = i * _slots, scoreStart = _images * _slots + i * _slots;
+        long start = i * _slots * SlotWidth;
         int count = 0;
         for (int j = 0; j < _slots; j++)
-            if (_data[maskStart + j] != 0) count++;
+            if (_data[start + j * SlotWidth] != 0) count++;
         var keys = new double[count];
         var order = new int[count];
         for (int j = 0, k = 0; j < _slots; j++)
         {
-            if (_data[maskStart + j] == 0) continue;
-            (keys[k], order[k]) = (-_data[scoreStart + j], j);
+            if (_data[start + j * SlotWidth] == 0) continue;
+            (keys[k], order[k]) = (-_data[start + j * SlotWidth + 1], j);
             k++;
         }
         // Ascending -score puts NaN first, as torch's descending sort does; the stable sort keeps ties in slot order.
@@ -53,10 +56,10 @@ internal sealed class HostImages : IDisposable
     /// <summary>The corners of image <paramref name="i"/>'s <paramref name="slots"/>, in that order, 4 float32 per box.</summary>
     public float[] Corners(int i, int[] slots)
     {
-        long boxStart = 2 * _images * _slots + i * _slots * 4;
+        long boxStart = i * _slots * SlotWidth + 2;
         var corners = new float[slots.Length * 4];
         for (int k = 0; k < slots.Length; k++)
-            for (int c = 0; c < 4; c++) corners[k * 4 + c] = (float)_data[boxStart + slots[k] * 4 + c];
+            for (int c = 0; c < 4; c++) corners[k * 4 + c] = (float)_data[boxStart + slots[k] * SlotWidth + c];
         return corners;
     }
 

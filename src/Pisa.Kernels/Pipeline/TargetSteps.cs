@@ -52,44 +52,56 @@ public static class TargetSteps
         BoxCoder coder, Compat compat, Tensor? negativeOrder = null, Tensor? negativeWeights = null, Tensor? negativeWeightsMade = null)
     {
         using var scope = NewDisposeScope();
-        long b = candidates.Boxes.shape[0], m = candidates.Boxes.shape[1], s = samplesPerImage;
-        var index = arange(m, int64, positives.device).expand(b, m);
-        // Slot order: positives by index, then negatives by their order, then the rest; one sort per batch.
-        var negativeKey = negativeOrder ?? index;
-        var key = where(positives, index, where(negatives, negativeKey + m, index + 2 * m));
-        // The keys are distinct, so the S smallest in ascending order (a partial sort) are the first S slots of a full sort.
-        var order = key.topk((int)Math.Min(s, m), dim: -1, largest: false, sorted: true).indexes;
-        if (m < s) order = cat([order, zeros(b, s - m, int64, order.device)], 1);
-        var slotInRange = arange(s, int64, order.device) < m;
+        long b = candidates.Boxes.shape[0], m = candidates.Boxes.shape[1], g = input.GtBoxes.shape[1], s = samplesPerImage;
+        var device = positives.device;
+        var index = Constants.Range(m, device);
+        // Slot order: positives by index (keys below M), then negatives by their order (M to 2M), then the rest (2M and
+        // up); the keys are distinct, so the S smallest in ascending order (a partial sort) are the first S slots of a full sort.
+        var rest = Constants.Of($"pack-rest:{m}", int64, device, () => arange(2 * m, 3 * m, int64, device));
+        var key = where(positives, index, where(negatives, (negativeOrder ?? index) + m, rest));
+        var (slotKey, order) = key.topk((int)Math.Min(s, m), dim: -1, largest: false, sorted: true);
+        if (m < s) (slotKey, order) = (cat([slotKey, full(b, s - m, 3 * m, int64, device)], 1), cat([order, zeros(b, s - m, int64, device)], 1));
 
-        var isPositive = positives.gather(1, order) & slotInRange;
-        var isNegative = negatives.gather(1, order) & slotInRange;
-        var valid = isPositive | isNegative;
-        var gtInds = candidates.Assigned.GtInds.gather(1, order);
+        // Every per-slot tensor is flat, [B*S]: the candidate fields are taken by one flat index each.
+        var slot = slotKey.view(-1);
+        var isPositive = slot < m;
+        var valid = slot < 2 * m;
+        var isNegative = valid ^ isPositive;
+        var flatIndex = (order + Constants.Of($"pack-rows:{b}x{m}", int64, device, () => arange(b, int64, device).mul_(m).unsqueeze(-1))).view(-1);
+        var gtInds = candidates.Assigned.GtInds.take(flatIndex);
 
-        var boxes = candidates.Boxes.gather(1, order.unsqueeze(-1).expand(-1, -1, 4));
-        var placeholder = tensor(new float[] { 0, 0, 1, 1 }, boxes.dtype, boxes.device);
+        var boxes = candidates.Boxes.reshape(-1, 4).index_select(0, flatIndex);
+        var placeholder = Constants.Vector([0, 0, 1, 1], boxes.dtype, device);
         boxes = where(valid.unsqueeze(-1), boxes, placeholder);
-        var labels = where(isPositive, candidates.Assigned.Labels.gather(1, order), (long)input.NumClasses);
+        var labels = where(isPositive, candidates.Assigned.Labels.take(flatIndex), (long)input.NumClasses);
 
         var labelWeights = valid.to(boxes.dtype);
         if (negativeWeights is not null)
         {
-            var made = negativeWeightsMade ?? ones(b, ScalarType.Bool, positives.device);
-            var apply = compat == Compat.Mmdet ? made[0].expand(b) : made;
-            labelWeights = where(isNegative & apply.unsqueeze(-1), negativeWeights.gather(1, order).to(boxes.dtype), labelWeights);
+            var made = negativeWeightsMade ?? ones(b, ScalarType.Bool, device);
+            // Q4: under Mmdet image 0 decides for every image.
+            var apply = compat == Compat.Mmdet ? made[..1] : made.index_select(0, SlotImage(b, s, int64, device));
+            var weights = negativeWeights.take(flatIndex);
+            labelWeights = where(isNegative & apply, weights.dtype == boxes.dtype ? weights : weights.to(boxes.dtype), labelWeights);
         }
 
-        var matchedGt = input.GtBoxes.to(boxes.dtype).gather(1, (gtInds - 1).clamp_min(0).unsqueeze(-1).expand(-1, -1, 4));
-        var targets = where(isPositive.unsqueeze(-1), coder.Encode(boxes, matchedGt), 0f);
-        var bboxWeights = isPositive.unsqueeze(-1).expand(-1, -1, 4).to(boxes.dtype);
-        var gtIds = Reweight.BatchGtIds(where(isPositive, gtInds, 0L), input.GtMask.sum(1, type: ScalarType.Int64), compat);
+        var gtBoxes = input.GtBoxes.dtype == boxes.dtype ? input.GtBoxes : input.GtBoxes.to(boxes.dtype);
+        var gtRow = (gtInds - 1).clamp_min_(0).add_(Constants.Of($"slot-gt-rows:{b}x{s}x{g}", int64, device, () => arange(b, int64, device).repeat_interleave(s).mul_(g)));
+        var matchedGt = gtBoxes.reshape(-1, 4).index_select(0, gtRow);
+        var positiveColumn = isPositive.unsqueeze(-1);
+        var targets = where(positiveColumn, coder.Encode(boxes, matchedGt), 0f);
+        var bboxWeights = positiveColumn.expand(-1, 4).to(boxes.dtype);
+        var gtIds = Reweight.BatchGtIds(where(isPositive, gtInds, 0L).view(b, s), input.GtMask.sum(1, type: ScalarType.Int64), compat).view(-1);
+        var rois = cat([Constants.Of($"roi-image:{b}x{s}", boxes.dtype, device, () => SlotImage(b, s, boxes.dtype, device).unsqueeze(-1)), boxes], -1);
 
-        return new TwoStageSample(
-            ToRois(boxes).MoveToOuterDisposeScope(), valid.flatten().MoveToOuterDisposeScope(), labels.flatten().MoveToOuterDisposeScope(),
-            labelWeights.flatten().MoveToOuterDisposeScope(), targets.view(-1, 4).MoveToOuterDisposeScope(), bboxWeights.reshape(-1, 4).MoveToOuterDisposeScope(),
-            gtIds.flatten().MoveToOuterDisposeScope(), order.flatten().MoveToOuterDisposeScope(), input.NumClasses);
+        return new TwoStageSample(rois.MoveToOuterDisposeScope(), valid.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(),
+            labelWeights.MoveToOuterDisposeScope(), targets.MoveToOuterDisposeScope(), bboxWeights.MoveToOuterDisposeScope(),
+            gtIds.MoveToOuterDisposeScope(), order.view(-1).MoveToOuterDisposeScope(), input.NumClasses);
     }
+
+    /// <summary>The image of each of B*S slots, <c>[0 x S, 1 x S, ...]</c> (a cached constant).</summary>
+    private static Tensor SlotImage(long b, long s, ScalarType dtype, Device device) =>
+        Constants.Of($"slot-image:{b}x{s}", dtype, device, () => arange(b, dtype, device).repeat_interleave(s));
 
     /// <summary>Boxes of a padded batch as RoIs with their image index.</summary>
     /// <param name="boxes">[B, S, 4].</param>

@@ -43,6 +43,10 @@ public sealed class BenchKernelsCommand : Command<BenchKernelsCommand.Settings>
             Console.WriteLine(Row(result));
         }
 
+        var operations = GtCounts.Select(gts => Workload.Generate(seed: gts, images: 2, gtsPerImage: gts, proposalsPerImage: 2000))
+            .Select(w => new OperationCount(w.GtsPerImage, KernelBench.CountOps(w), KernelBench.CountStepOps(w))).ToList();
+        Console.WriteLine(OperationsReport(operations));
+        Console.WriteLine();
         Console.WriteLine($"pisa bench kernels: libtorch threads {get_num_threads()}, {settings.Clock} clock, 2 images, 512 samples at 0.25, medians in ms (fused | loop port)");
         Console.WriteLine(Header());
         Run(Workload.Read(workloadFile), 15, loop: true);
@@ -87,7 +91,7 @@ public sealed class BenchKernelsCommand : Command<BenchKernelsCommand.Settings>
             }
         }
 
-        settings.WriteJson(new { threads = get_num_threads(), clock = settings.Clock, workload = workloadFile, results, opFloor, reference });
+        settings.WriteJson(new { threads = get_num_threads(), clock = settings.Clock, workload = workloadFile, operations, results, opFloor, reference });
         return PisaApp.Ok;
     }
 
@@ -117,6 +121,24 @@ public sealed class BenchKernelsCommand : Command<BenchKernelsCommand.Settings>
             Line(F($"fixed cost: the stage at 1 gt, 16 proposals per image ({f.TensorsPerStage} tensors per run)"), f.FixedCostMs),
             Line("the fused stage", r.Fused.Total),
             F($"  targets: 3x floor = {3 * f.IouMs:0.000} ms; 10x the loop port = {(r.LoopPort?.Total ?? double.NaN) / 10:0.000} ms"));
+    }
+
+    /// <summary>The operations of one size: the fused stage's per stage, and the pipeline's per training step.</summary>
+    private sealed record OperationCount(long GtsPerImage, StageOps Stage, StepOps Step);
+
+    /// <summary>The operation counts at G5/G15/G50 and how they are counted.</summary>
+    private static string OperationsReport(IReadOnlyList<OperationCount> rows)
+    {
+        var lines = new List<string>
+        {
+            "tensor operations the fused stage dispatches (2 images, 2000 proposals each; one run): every libtorch op that returns a tensor",
+            "counts one per output tensor (TorchSharp's per-thread count of the native tensors it wraps: views and creations included,",
+            "in-place ops not); 'step' is the two-stage PISA pipeline's Sample + Loss in one training step (random positives, Score-HLR,",
+            "ISR-N, pack, ISR-P, CARL), the head's own ops not counted",
+            F($"  {"G",3} | {"assign",6} {"libra",6} {"score-hlr",9} {"isr-p",6} {"carl",5} {"stage",6} | {"step: sample",12} {"loss",5} {"total",6}"),
+        };
+        lines.AddRange(rows.Select(r => F($"  {r.GtsPerImage,3} | {r.Stage.Assign,6} {r.Stage.Libra,6} {r.Stage.ScoreHlr,9} {r.Stage.IsrP,6} {r.Stage.Carl,5} {r.Stage.Total,6} | {r.Step.Sample,12} {r.Step.Loss,5} {r.Step.Total,6}")));
+        return string.Join(Environment.NewLine, lines);
     }
 
     private static string Header() =>
