@@ -48,7 +48,7 @@ public sealed partial class RecipeGenerator
             w.WriteLine($"public const string? Variant = {(recipe.Variant is null ? "null" : String(recipe.Variant))};");
             w.WriteLine($"private const {Kernels}.Compat Mode = {Kernels}.Compat.{(recipe.Compat == CompatMode.Mmdet ? "Mmdet" : "Corrected")};");
             w.WriteLine($"private static readonly {Kernels}.BoxCoder Coder = {Kernels}.BoxCoder.{CoderOf(recipe.BoxCoder)};");
-            if (twoStage && recipe.Sample!.Negatives.Type == NegativeSamplerKind.IouBalanced)
+            if (twoStage && recipe.Sample!.Negatives.Type == NegativeSamplerKind.IoUBalanced)
                 w.WriteLine("private bool _iouBalancedSamplerCalled; // quirk Q2 depends on whether the sampler ran before");
             w.WriteLine();
             w.WriteLine("string global::Pisa.Kernels.Pipeline.IRecipePipeline.RecipeName => Recipe;");
@@ -79,10 +79,10 @@ public sealed partial class RecipeGenerator
             w.WriteLine($"using var scope = {Torch}.NewDisposeScope();");
             w.WriteLine();
             var a = recipe.Assign;
-            Comment(w, spec, "assign", $"Max-IoU assignment: positive at IoU >= {Number(a.PosIou)}, negative below {Number(a.NegIou)}, " +
-                (a.MatchLowQuality ? $"low-quality matches from {Number(a.MinPosIou)}" : "no low-quality matching") +
+            Comment(w, spec, "assign", $"Max-IoU assignment: positive at IoU >= {Number(a.PosIoU)}, negative below {Number(a.NegIoU)}, " +
+                (a.MatchLowQuality ? $"low-quality matches from {Number(a.MinPosIoU)}" : "no low-quality matching") +
                 (sample.AddGtAsProposals ? "; gts prepended to the proposals." : "."));
-            w.WriteLine($"var candidates = {Targets}.AssignCandidates(input, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), addGtAsProposals: {Bool(sample.AddGtAsProposals)});");
+            w.WriteLine($"var candidates = {Targets}.AssignCandidates(input, new {Kernels}.Assign.Thresholds({Number(a.PosIoU)}, {Number(a.NegIoU)}, {Number(a.MinPosIoU)}, {Bool(a.MatchLowQuality)}), addGtAsProposals: {Bool(sample.AddGtAsProposals)});");
             w.WriteLine("var gtInds = candidates.Assigned.GtInds;");
             if (probe)
             {
@@ -122,8 +122,8 @@ public sealed partial class RecipeGenerator
                     w.WriteLine($"var negatives = {Kernels}.Sample.RandomNegatives(gtInds, negativeBudget, generator);");
                     pack = "negatives";
                     break;
-                case NegativeSamplerKind.IouBalanced:
-                    var o = sample.Negatives.IouBalanced!;
+                case NegativeSamplerKind.IoUBalanced:
+                    var o = sample.Negatives.IoUBalanced!;
                     Comment(w, spec, "sample.negatives", $"Negatives: IoU-balanced (Libra R-CNN), {o.NumBins} IoU bins, floor_thr {Number(o.FloorThr)}, floor fraction {Number(o.FloorFraction)}.");
                     w.WriteLine($"var negatives = {Kernels}.Sample.IoUBalancedNegatives(gtInds, candidates.Assigned.MaxOverlaps, candidates.Mask, negativeBudget,");
                     w.WriteLine($"    new {Kernels}.IoUBalancedSettings({Number(o.FloorThr)}, {Number(o.FloorFraction)}, {o.NumBins}), firstCall: !_iouBalancedSamplerCalled, Mode, generator);");
@@ -138,10 +138,10 @@ public sealed partial class RecipeGenerator
                 default:
                     var isr = sample.Negatives.IsrN!;
                     var hlr = sample.Negatives.ScoreHlr!;
-                    Comment(w, spec, "sample.negatives", $"Rank: Score-HLR (PISA) — negatives valid above score {Number(hlr.ScoreThr)}, grouped by nms_match at IoU {Number(hlr.IouThr)}, ranked by hierarchical local rank.");
+                    Comment(w, spec, "sample.negatives", $"Rank: Score-HLR (PISA) — negatives valid above score {Number(hlr.ScoreThr)}, grouped by nms_match at IoU {Number(hlr.IoUThr)}, ranked by hierarchical local rank.");
                     Comment(w, spec, "sample.negatives", "Negatives: the most important by that rank.");
                     w.WriteLine($"var negatives = {Kernels}.Sample.ScoreHlrNegatives(gtInds == 0, probeScore, probeDeltas, candidates.Boxes, negativeBudget,");
-                    w.WriteLine($"    new {Kernels}.ScoreHlrSettings(ScoreThr: {Number(hlr.ScoreThr)}, IoUThr: {Number(hlr.IouThr)}), Coder, Mode, generator);");
+                    w.WriteLine($"    new {Kernels}.ScoreHlrSettings(ScoreThr: {Number(hlr.ScoreThr)}, IoUThr: {Number(hlr.IoUThr)}), Coder, Mode, generator);");
                     Comment(w, spec, "sample.negatives", $"Reweight: ISR-N (PISA) — the chosen negatives weighted by their Score-HLR rank (k {Number(isr.K)}, bias {Number(isr.Bias)}), total kept.");
                     w.WriteLine($"var negativeWeights = {Kernels}.Reweight.IsrN(negatives, new {Kernels}.ReweightSettings({Number(isr.K)}, {Number(isr.Bias)}));");
                     pack = "negatives.Selected";
@@ -170,10 +170,10 @@ public sealed partial class RecipeGenerator
             var a = recipe.Assign;
             w.WriteLine("/// <inheritdoc />");
             w.OpenBlock("public global::System.Collections.Generic.IReadOnlyDictionary<string, global::TorchSharp.torch.Tensor> Loss(global::Pisa.Kernels.Pipeline.SingleStageInput input, global::TorchSharp.torch.Tensor clsScore, global::TorchSharp.torch.Tensor bboxPred)");
-            Comment(w, spec, "assign", $"Every anchor assigned: positive at IoU >= {Number(a.PosIou)}, negative below {Number(a.NegIou)}" +
-                (a.MatchLowQuality ? $", low-quality matches from {Number(a.MinPosIou)}." : "."));
+            Comment(w, spec, "assign", $"Every anchor assigned: positive at IoU >= {Number(a.PosIoU)}, negative below {Number(a.NegIoU)}" +
+                (a.MatchLowQuality ? $", low-quality matches from {Number(a.MinPosIoU)}." : "."));
             var focal = recipe.Loss.Cls.Focal!;
-            EmitLossBody(w, spec, $"{Losses}.SingleStageLoss(input, clsScore, bboxPred, new {Kernels}.Assign.Thresholds({Number(a.PosIou)}, {Number(a.NegIou)}, {Number(a.MinPosIou)}, {Bool(a.MatchLowQuality)}), " +
+            EmitLossBody(w, spec, $"{Losses}.SingleStageLoss(input, clsScore, bboxPred, new {Kernels}.Assign.Thresholds({Number(a.PosIoU)}, {Number(a.NegIoU)}, {Number(a.MinPosIoU)}, {Bool(a.MatchLowQuality)}), " +
                 $"new {Kernels}.FocalSettings({Number(focal.Gamma)}, {Number(focal.Alpha)}), ");
             w.CloseBlock();
         }
