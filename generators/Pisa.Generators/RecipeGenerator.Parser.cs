@@ -163,13 +163,13 @@ public sealed partial class RecipeGenerator
 
         private static PipelineSpec SpecOf(Recipe recipe, string ns, string? userClass, string accessibility, string origin)
         {
-                // An attributed class receives the recipe itself; its variant points become sibling classes.
-                bool fills = userClass is not null && recipe.Variant is null;
-                string typeName = fills ? userClass! : userClass is not null ? userClass + recipe.TypeName.Substring(recipe.TypeName.IndexOf('_')) : recipe.TypeName;
-                string hint = (ns.Length == 0 ? typeName : ns + "." + typeName) + ".g.cs";
-                var origins = recipe.Settings.Where(v => v.Origin is { HasLines: true } && PipelineRecipe.IsCodeSetting(v.Path))
-                    .Select(v => new ValueOrigin(v.Path, Path.GetFileName(v.Origin!.Value.Path), v.Origin.Value.Line)).ToEquatableArray();
-                return new PipelineSpec(PipelineRecipe.Of(recipe), ns, typeName, fills, accessibility, origin, hint, origins);
+            // An attributed class receives the recipe itself; its variant points become sibling classes.
+            bool fills = userClass is not null && recipe.Variant is null;
+            string typeName = fills ? userClass! : userClass is not null ? userClass + recipe.TypeName.Substring(recipe.TypeName.IndexOf('_')) : recipe.TypeName;
+            string hint = (ns.Length == 0 ? typeName : ns + "." + typeName) + ".g.cs";
+            var origins = recipe.Settings.Where(v => v.Origin is { HasLines: true } && PipelineRecipe.IsCodeSetting(v.Path))
+                .Select(v => new ValueOrigin(v.Path, Path.GetFileName(v.Origin!.Value.Path), v.Origin.Value.Line)).ToEquatableArray();
+            return new PipelineSpec(PipelineRecipe.Of(recipe), ns, typeName, fills, accessibility, origin, hint, origins);
         }
 
         private static CatalogEntry CatalogEntryOf(string fullName, Recipe recipe) =>

@@ -1,3 +1,5 @@
+using System;
+
 namespace Pisa.Recipes;
 
 // The recipe model: plain, value-equal data (strings, numbers, enums, ImmutableEquatableArray), so the source
@@ -37,7 +39,7 @@ public sealed record Recipe(
     /// ISR-P, Score-HLR of negatives for score_hlr sampling.
     /// </summary>
     public RankSettings Rank => new(
-        Loss.Cls.Isr is null ? PositiveRankKind.None : PositiveRankKind.IouHlr,
+        Loss.Cls.Isr is null ? PositiveRankKind.None : PositiveRankKind.IoUHlr,
         Sample?.Negatives.ScoreHlr is null ? NegativeRankKind.None : NegativeRankKind.ScoreHlr,
         Sample?.Negatives.ScoreHlr);
 }
@@ -59,10 +61,24 @@ public enum DetectorKind { TwoStage, SingleStage }
 
 public enum PositiveSamplerKind { Random, InstanceBalanced, Ohem }
 
-public enum NegativeSamplerKind { Random, IouBalanced, Ohem, ScoreHlr }
+public enum NegativeSamplerKind
+{
+    Random, IoUBalanced, Ohem, ScoreHlr,
+
+    /// <summary>The old spelling of <see cref="IoUBalanced"/>.</summary>
+    [Obsolete("Use NegativeSamplerKind.IoUBalanced: IoU is spelt as the kernels spell it.")]
+    IouBalanced = IoUBalanced,
+}
 
 /// <summary>Whether positives are ranked (by IoU-HLR); implied by ISR-P. Also the argument of the deprecated <see cref="PositiveRankAttribute"/>.</summary>
-public enum PositiveRankKind { None, IouHlr }
+public enum PositiveRankKind
+{
+    None, IoUHlr,
+
+    /// <summary>The old spelling of <see cref="IoUHlr"/>.</summary>
+    [Obsolete("Use PositiveRankKind.IoUHlr: IoU is spelt as the kernels spell it.")]
+    IouHlr = IoUHlr,
+}
 
 /// <summary>Whether negatives are ranked (by Score-HLR); implied by score_hlr sampling. Also the argument of the deprecated <see cref="NegativeRankAttribute"/>.</summary>
 public enum NegativeRankKind { None, ScoreHlr }
@@ -79,7 +95,7 @@ public enum LrSchedule { Step, Cosine, Constant }
 public enum BackboneKind { Small, Resnet18, Resnet34, Resnet50, Resnet101 }
 
 /// <summary>Max-IoU assignment of candidates to ground truths.</summary>
-public sealed record AssignSettings(double PosIou, double NegIou, double MinPosIou, bool MatchLowQuality);
+public sealed record AssignSettings(double PosIoU, double NegIoU, double MinPosIoU, bool MatchLowQuality);
 
 /// <summary>RPN proposals kept per image before the second stage, in training and at test time.</summary>
 public sealed record RpnSettings(int TrainProposals, int TestProposals);
@@ -90,19 +106,19 @@ public sealed record SampleSettings(
     int Num, double PosFraction, int NegPosUb, bool AddGtAsProposals,
     PositiveSamplerKind Positives, NegativeSampler Negatives);
 
-/// <summary>The negative sampler and the options of its kind (iou_balanced: <see cref="IouBalanced"/>; score_hlr: <see cref="ScoreHlr"/> and <see cref="IsrN"/>).</summary>
+/// <summary>The negative sampler and the options of its kind (iou_balanced: <see cref="IoUBalanced"/>; score_hlr: <see cref="ScoreHlr"/> and <see cref="IsrN"/>).</summary>
 /// <param name="ScoreHlr">The Score-HLR rank that score_hlr sampling keeps the most important negatives of.</param>
 /// <param name="IsrN">ISR-N weights of score_hlr sampling.</param>
-public sealed record NegativeSampler(NegativeSamplerKind Type, IouBalancedOptions? IouBalanced, ScoreHlrOptions? ScoreHlr, ReweightSettings? IsrN);
+public sealed record NegativeSampler(NegativeSamplerKind Type, IoUBalancedOptions? IoUBalanced, ScoreHlrOptions? ScoreHlr, ReweightSettings? IsrN);
 
 /// <summary>IoU-balanced negatives (Libra R-CNN): floor_thr -1 means no floor set.</summary>
-public sealed record IouBalancedOptions(double FloorThr, double FloorFraction, int NumBins);
+public sealed record IoUBalancedOptions(double FloorThr, double FloorFraction, int NumBins);
 
 /// <summary>Hierarchical local rank: IoU-HLR of positives, Score-HLR of negatives (<see cref="Recipe.Rank"/>, implied by the stages they serve).</summary>
 public sealed record RankSettings(PositiveRankKind Positives, NegativeRankKind Negatives, ScoreHlrOptions? ScoreHlr);
 
-/// <summary>Score-HLR: a negative is valid when its best foreground score exceeds ScoreThr; groups by nms_match at IouThr.</summary>
-public sealed record ScoreHlrOptions(double ScoreThr, double IouThr);
+/// <summary>Score-HLR: a negative is valid when its best foreground score exceeds ScoreThr; groups by nms_match at IoUThr.</summary>
+public sealed record ScoreHlrOptions(double ScoreThr, double IoUThr);
 
 /// <summary>PISA's weight shaping <c>(bias + (1-bias)*w)^k</c>: ISR-P (positives), ISR-N (negatives) and CARL (the class
 /// score on each positive's box loss). The same pair as the kernels' <c>ReweightSettings</c>.</summary>

@@ -13,7 +13,7 @@ public class FrontDoorTests
 
         [Recipe("pisa-faster-rcnn", Base = "faster-rcnn")]
         [Rpn(TrainProposals = 2000, TestProposals = 2000)]
-        [NegativeSampler(NegativeSamplerKind.ScoreHlr, ScoreThr = 0.05, IouThr = 0.5, K = 0.5, Bias = 0)]
+        [NegativeSampler(NegativeSamplerKind.ScoreHlr, ScoreThr = 0.05, IoUThr = 0.5, K = 0.5, Bias = 0)]
         [ClassificationLoss(ClassificationLossKind.CrossEntropy)]
         [Isr(K = 2, Bias = 0)]
         [BoxLoss(BoxLossKind.SmoothL1, Beta = 1.0)]

@@ -144,6 +144,32 @@ public class IncrementalTests
     }
 
     [Fact]
+    public void An_attributed_class_is_parsed_again_only_when_its_base_chain_changes()
+    {
+        var compilation = GeneratorHarness.NewCompilation("""
+            using Pisa.Recipes;
+            namespace Consumer;
+            [Recipe("my-retinanet", Base = "retinanet")]
+            [Carl(K = 1, Bias = 0.2)]
+            public partial class MyRetinanet;
+            """);
+        GeneratorDriver Run(GeneratorDriver driver) => driver.RunGenerators(compilation);
+        var first = Run(CSharpGeneratorDriver.Create(
+            generators: [new RecipeGenerator().AsSourceGenerator()], additionalTexts: _recipes, parseOptions: GeneratorHarness.ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true)));
+        string[] AttributedReasons(GeneratorDriver driver) =>
+            Outputs(driver, TrackingNames.AttributedRecipes).Select(o => o.Reason.ToString()).ToArray();
+        GeneratorDriver EditRun(string fileName, string from, string to)
+        {
+            var file = _recipes.Single(r => Path.GetFileName(r.Path) == fileName);
+            return Run(first.ReplaceAdditionalText(file, new InMemoryAdditionalText(file.Path, file.GetText()!.ToString().Replace(from, to))));
+        }
+
+        Assert.Equal(["Cached"], AttributedReasons(EditRun("faster-rcnn.yaml", "num: 512", "num: 256")));
+        Assert.Equal(["Modified"], AttributedReasons(EditRun("retinanet.yaml", "alpha: 0.25,", "alpha: 0.3,")));
+    }
+
+    [Fact]
     public void The_diagnostics_step_reports_again_only_when_a_recipe_error_changes()
     {
         const string broken = "recipe: my-net\nbase: retinanet\nassign: { pos_iou: 7 }\n";

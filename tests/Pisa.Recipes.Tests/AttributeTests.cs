@@ -7,7 +7,7 @@ public class AttributeTests
 {
     [Recipe("pisa-faster-rcnn", Base = "faster-rcnn", Compat = CompatMode.Mmdet)]
     [Rpn(TrainProposals = 2000, TestProposals = 2000)]
-    [NegativeSampler(NegativeSamplerKind.ScoreHlr, ScoreThr = 0.05, IouThr = 0.5, K = 0.5, Bias = 0)]
+    [NegativeSampler(NegativeSamplerKind.ScoreHlr, ScoreThr = 0.05, IoUThr = 0.5, K = 0.5, Bias = 0)]
     [ClassificationLoss(ClassificationLossKind.CrossEntropy)]
     [Isr(K = 2, Bias = 0)]
     [BoxLoss(BoxLossKind.SmoothL1, Beta = 1.0)]
@@ -24,15 +24,22 @@ public class AttributeTests
     private sealed class AttributedBadCarl;
 
     [Recipe("full", Detector = DetectorKind.TwoStage)]
-    [Assign(PosIou = 0.6, NegIou = 0.4, MinPosIou = 0.3, MatchLowQuality = true)]
+    [Assign(PosIoU = 0.6, NegIoU = 0.4, MinPosIoU = 0.3, MatchLowQuality = true)]
     [Sample(Num = 256, PosFraction = 0.5, NegPosUb = 3, AddGtAsProposals = false)]
     [PositiveSampler(PositiveSamplerKind.InstanceBalanced)]
-    [NegativeSampler(NegativeSamplerKind.IouBalanced, FloorThr = 0, FloorFraction = 0.5, NumBins = 2)]
+    [NegativeSampler(NegativeSamplerKind.IoUBalanced, FloorThr = 0, FloorFraction = 0.5, NumBins = 2)]
     [ClassificationLoss(ClassificationLossKind.CrossEntropy, LossWeight = 2)]
     [BoxLoss(BoxLossKind.BalancedL1, Alpha = 0.4, Gamma = 1.2, Beta = 0.8, LossWeight = 0.5)]
     [Train(Data = "data/coco", Epochs = 3, Batch = 2, Lr = 0.005, Momentum = 0.8, WeightDecay = 0.001, WarmupIters = 10,
         WarmupRatio = 0.01, Schedule = LrSchedule.Cosine, LrSteps = [1, 2], ImageSize = 64, Seed = 7)]
     private sealed class AttributedEverything;
+
+#pragma warning disable CS0618 // the old Iou spellings, on purpose
+    [Recipe("full", Detector = DetectorKind.TwoStage)]
+    [Assign(PosIou = 0.6, NegIou = 0.4, MinPosIou = 0.3, MatchLowQuality = true)]
+    [NegativeSampler(NegativeSamplerKind.IouBalanced, FloorThr = 0, FloorFraction = 0.5, NumBins = 2)]
+    private sealed class AttributedOldSpelling;
+#pragma warning restore CS0618
 
     [Recipe("focal-head", Detector = DetectorKind.SingleStage)]
     [ClassificationLoss(ClassificationLossKind.Focal, Gamma = 1.5, Alpha = 0.5, LossWeight = 2)]
@@ -40,7 +47,7 @@ public class AttributeTests
 
     [Recipe("old-pisa", Base = "faster-rcnn")]
     [NegativeSampler(NegativeSamplerKind.ScoreHlr)]
-    [NegativeRank(NegativeRankKind.ScoreHlr, ScoreThr = 0.1, IouThr = 0.6)]
+    [NegativeRank(NegativeRankKind.ScoreHlr, ScoreThr = 0.1, IoUThr = 0.6)]
     private sealed class AttributedOldRank;
 
     [Fact]
@@ -82,12 +89,22 @@ public class AttributeTests
         Recipe r = TestRecipes.Valid(RecipeAttributeMap.Read(typeof(AttributedEverything), TestRecipes.Folder));
         Assert.Equal(new AssignSettings(0.6, 0.4, 0.3, true), r.Assign);
         Assert.Equal(new SampleSettings(256, 0.5, 3, false, PositiveSamplerKind.InstanceBalanced,
-            new NegativeSampler(NegativeSamplerKind.IouBalanced, new IouBalancedOptions(0, 0.5, 2), null, null)), r.Sample);
+            new NegativeSampler(NegativeSamplerKind.IoUBalanced, new IoUBalancedOptions(0, 0.5, 2), null, null)), r.Sample);
         Assert.Equal(new ClassificationLoss(ClassificationLossKind.CrossEntropy, 2, null, null), r.Loss.Cls);
         Recipe focal = TestRecipes.Valid(RecipeAttributeMap.Read(typeof(AttributedFocal), TestRecipes.Folder));
         Assert.Equal(new ClassificationLoss(ClassificationLossKind.Focal, 2, new FocalOptions(1.5, 0.5), null), focal.Loss.Cls);
         Assert.Equal(new BoxLoss(BoxLossKind.BalancedL1, 0.5, 0.8, new BalancedL1Options(0.4, 1.2)), r.Loss.Box);
         Assert.Equal(new TrainSettings("data/coco", 3, 2, 0.005, 0.8, 0.001, 10, 0.01, LrSchedule.Cosine, ImmutableEquatableArray.Create(1, 2), 64, 7), r.Train);
+    }
+
+    [Fact]
+    public void The_old_iou_spellings_still_set_the_same_keys()
+    {
+        Recipe old = TestRecipes.Valid(RecipeAttributeMap.Read(typeof(AttributedOldSpelling), TestRecipes.Folder));
+        Recipe now = TestRecipes.Valid(RecipeAttributeMap.Read(typeof(AttributedEverything), TestRecipes.Folder));
+        Assert.Equal(new AssignSettings(0.6, 0.4, 0.3, true), old.Assign);
+        Assert.Equal(now.Assign, old.Assign);
+        Assert.Equal(now.Sample!.Negatives, old.Sample!.Negatives);
     }
 
     [Fact]

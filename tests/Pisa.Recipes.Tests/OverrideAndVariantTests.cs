@@ -66,7 +66,7 @@ public class OverrideAndVariantTests
         // Score-HLR rank is left to disagree with the sampler: it follows from it.
         RecipeLoadResult pisa = TestRecipes.LoadShipped("pisa-faster-rcnn", "sample.negatives.type=random");
         Assert.Empty(pisa.Diagnostics);
-        Assert.Equal(new RankSettings(PositiveRankKind.IouHlr, NegativeRankKind.None, null), pisa.Recipe!.Rank);
+        Assert.Equal(new RankSettings(PositiveRankKind.IoUHlr, NegativeRankKind.None, null), pisa.Recipe!.Rank);
         // A stage rule still holds after the change: ohem on one side only.
         Assert.Equal("PISA0017", Assert.Single(TestRecipes.LoadShipped("pisa-faster-rcnn", "sample.negatives.type=ohem").Diagnostics).Id);
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("libra-faster-rcnn", "sample.negatives.type=random"));
@@ -112,7 +112,7 @@ public class OverrideAndVariantTests
     public void A_derived_recipe_overrides_its_base_and_inherits_the_rest()
     {
         Recipe r = TestRecipes.Valid(TestRecipes.LoadText("recipe: my-libra\nbase: libra-faster-rcnn\nsample: { negatives: { num_bins: 5 } }\n"));
-        Assert.Equal(new IouBalancedOptions(-1, 0, 3 + 2), r.Sample!.Negatives.IouBalanced);
+        Assert.Equal(new IoUBalancedOptions(-1, 0, 3 + 2), r.Sample!.Negatives.IoUBalanced);
         Assert.Equal(["my-libra", "libra-faster-rcnn", "faster-rcnn"], r.BaseChain);
         Assert.Equal(CompatMode.Mmdet, r.Compat); // from faster-rcnn, two bases up
     }

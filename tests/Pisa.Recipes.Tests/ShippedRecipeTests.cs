@@ -52,7 +52,7 @@ public class ShippedRecipeTests
         // floor_fraction=0, num_bins=3), BalancedL1Loss(alpha=0.5, gamma=1.5, beta=1.0).
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("libra-faster-rcnn"));
         Assert.Equal(PositiveSamplerKind.InstanceBalanced, r.Sample!.Positives);
-        Assert.Equal(new NegativeSampler(NegativeSamplerKind.IouBalanced, new IouBalancedOptions(-1, 0, 3), null, null), r.Sample.Negatives);
+        Assert.Equal(new NegativeSampler(NegativeSamplerKind.IoUBalanced, new IoUBalancedOptions(-1, 0, 3), null, null), r.Sample.Negatives);
         Assert.Equal(new BoxLoss(BoxLossKind.BalancedL1, 1, 1, new BalancedL1Options(0.5, 1.5)), r.Loss.Box);
         Assert.Equal(["libra-faster-rcnn", "faster-rcnn"], r.BaseChain);
     }
@@ -64,7 +64,7 @@ public class ShippedRecipeTests
         // isr k=2 bias=0, carl k=1 bias=0.2, SmoothL1Loss beta=1.0, 2000 proposals in training and testing.
         Recipe r = TestRecipes.Valid(TestRecipes.LoadShipped("pisa-faster-rcnn"));
         Assert.Equal(new NegativeSampler(NegativeSamplerKind.ScoreHlr, null, new ScoreHlrOptions(0.05, 0.5), new ReweightSettings(0.5, 0)), r.Sample!.Negatives);
-        Assert.Equal(new RankSettings(PositiveRankKind.IouHlr, NegativeRankKind.ScoreHlr, new ScoreHlrOptions(0.05, 0.5)), r.Rank);
+        Assert.Equal(new RankSettings(PositiveRankKind.IoUHlr, NegativeRankKind.ScoreHlr, new ScoreHlrOptions(0.05, 0.5)), r.Rank);
         Assert.Equal(new ReweightSettings(2, 0), r.Loss.Cls.Isr);
         Assert.Equal(new ReweightSettings(1, 0.2), r.Loss.Carl);
         Assert.Equal(new BoxLoss(BoxLossKind.SmoothL1, 1, 1, null), r.Loss.Box);

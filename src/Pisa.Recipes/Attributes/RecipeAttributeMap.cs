@@ -78,9 +78,10 @@ public static class RecipeAttributeMap
 
     private static string Join(string section, string key) => section.Length == 0 ? key : section + "." + key;
 
-    /// <summary><c>NegPosUb</c> → <c>neg_pos_ub</c>.</summary>
+    /// <summary><c>NegPosUb</c> → <c>neg_pos_ub</c>; <c>IoU</c> is one word (<c>PosIoU</c> → <c>pos_iou</c>).</summary>
     public static string SnakeCase(string pascal)
     {
+        pascal = pascal.Replace("IoU", "Iou");
         var text = new StringBuilder();
         for (int i = 0; i < pascal.Length; i++)
         {

@@ -4,7 +4,7 @@ namespace Pisa.Recipes;
 
 // The attributed-class front door. Each attribute maps 1:1 onto a section of the recipe language
 // (RecipeAttributeMap.Sections): the constructor argument is the section's type (or the recipe's name), and each
-// property is the key of the same name in snake_case (PosIou → pos_iou). Only properties that are set count, so
+// property is the key of the same name in snake_case (PosIoU → pos_iou). Only properties that are set count, so
 // a base recipe's values stay unless overridden, exactly as in YAML.
 //
 //   [Recipe("pisa-faster-rcnn", Base = "faster-rcnn", Compat = CompatMode.Mmdet)]
@@ -27,10 +27,22 @@ public sealed class RecipeAttribute(string name) : Attribute
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class AssignAttribute : Attribute
 {
-    public double PosIou { get; set; }
-    public double NegIou { get; set; }
-    public double MinPosIou { get; set; }
+    public double PosIoU { get; set; }
+    public double NegIoU { get; set; }
+    public double MinPosIoU { get; set; }
     public bool MatchLowQuality { get; set; }
+
+    /// <summary>The old spelling of <see cref="PosIoU"/>.</summary>
+    [Obsolete("Use PosIoU: IoU is spelt as the kernels spell it.")]
+    public double PosIou { get => PosIoU; set => PosIoU = value; }
+
+    /// <summary>The old spelling of <see cref="NegIoU"/>.</summary>
+    [Obsolete("Use NegIoU: IoU is spelt as the kernels spell it.")]
+    public double NegIou { get => NegIoU; set => NegIoU = value; }
+
+    /// <summary>The old spelling of <see cref="MinPosIoU"/>.</summary>
+    [Obsolete("Use MinPosIoU: IoU is spelt as the kernels spell it.")]
+    public double MinPosIou { get => MinPosIoU; set => MinPosIoU = value; }
 }
 
 /// <summary><c>rpn:</c> proposals per image.</summary>
@@ -67,9 +79,13 @@ public sealed class NegativeSamplerAttribute(NegativeSamplerKind type) : Attribu
     public double FloorFraction { get; set; }
     public int NumBins { get; set; }
     public double ScoreThr { get; set; }
-    public double IouThr { get; set; }
+    public double IoUThr { get; set; }
     public double K { get; set; }
     public double Bias { get; set; }
+
+    /// <summary>The old spelling of <see cref="IoUThr"/>.</summary>
+    [Obsolete("Use IoUThr: IoU is spelt as the kernels spell it.")]
+    public double IouThr { get => IoUThr; set => IoUThr = value; }
 }
 
 /// <summary>Deprecated (warning PISA0030): IoU-HLR ranks the positives whenever ISR-P (<see cref="IsrAttribute"/>) is on.</summary>
@@ -85,7 +101,11 @@ public sealed class NegativeRankAttribute(NegativeRankKind type) : Attribute
 {
     public NegativeRankKind Type { get; } = type;
     public double ScoreThr { get; set; }
-    public double IouThr { get; set; }
+    public double IoUThr { get; set; }
+
+    /// <summary>The old spelling of <see cref="IoUThr"/>.</summary>
+    [Obsolete("Use IoUThr: IoU is spelt as the kernels spell it.")]
+    public double IouThr { get => IoUThr; set => IoUThr = value; }
 }
 
 /// <summary><c>loss.cls:</c> the classification loss.</summary>

@@ -9,7 +9,7 @@ namespace Pisa.Recipes;
 /// </summary>
 public static class RecipeKeys
 {
-    private static readonly string[] IouBalanced = { "iou_balanced" };
+    private static readonly string[] IoUBalanced = { "iou_balanced" };
     private static readonly string[] ScoreHlr = { "score_hlr" };
     private static readonly string[] Focal = { "focal" };
     private static readonly string[] AnyBoxLoss = { "l1", "smooth_l1", "balanced_l1" };
@@ -65,9 +65,9 @@ public static class RecipeKeys
                 Type("random", "random: uniform; iou_balanced: evenly over IoU bins (Libra); ohem: highest loss first; score_hlr: most important by Score-HLR (PISA's rank of negatives, computed for this sampler only), with ISR-N weights.",
                     "random", "iou_balanced", "ohem", "score_hlr"),
                 new KeySpec("floor_thr", KeyKind.Number, "iou_balanced: negatives with IoU below this are the floor set; -1 = no floor set.")
-                { Default = "-1", Min = 0, Max = 1, MaxExclusive = true, Sentinel = -1, ForTypes = IouBalanced },
-                Fraction("floor_fraction", "0", "iou_balanced: the share of the budget drawn from the floor set.", IouBalanced),
-                Count("num_bins", "3", "iou_balanced: IoU intervals drawn evenly from.", 1, IouBalanced),
+                { Default = "-1", Min = 0, Max = 1, MaxExclusive = true, Sentinel = -1, ForTypes = IoUBalanced },
+                Fraction("floor_fraction", "0", "iou_balanced: the share of the budget drawn from the floor set.", IoUBalanced),
+                Count("num_bins", "3", "iou_balanced: IoU intervals drawn evenly from.", 1, IoUBalanced),
                 new KeySpec("score_thr", KeyKind.Number, "score_hlr: Score-HLR counts a negative as valid when its best foreground score exceeds this.")
                 { Default = "0.05", Min = 0, Max = 1, MaxExclusive = true, ForTypes = ScoreHlr },
                 new KeySpec("iou_thr", KeyKind.Number, "score_hlr: Score-HLR groups valid negatives by nms_match at IoU >= this.")

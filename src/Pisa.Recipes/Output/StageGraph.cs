@@ -18,15 +18,15 @@ public static class StageGraph
         if (recipe.Rpn is RpnSettings rpn)
             Add("propose", $"RPN keeps {rpn.TrainProposals} proposals per image in training, {rpn.TestProposals} at test time");
         AssignSettings a = recipe.Assign;
-        Add("assign", $"max-IoU: positive at IoU >= {N(a.PosIou)}, negative in [0, {N(a.NegIou)}), "
-            + (a.MatchLowQuality ? $"low-quality matches at IoU >= {N(a.MinPosIou)}" : "no low-quality matches")
+        Add("assign", $"max-IoU: positive at IoU >= {N(a.PosIoU)}, negative in [0, {N(a.NegIoU)}), "
+            + (a.MatchLowQuality ? $"low-quality matches at IoU >= {N(a.MinPosIoU)}" : "no low-quality matches")
             + (recipe.Detector == DetectorKind.SingleStage ? "; every anchor is used (no sampling)" : ""));
         if (recipe.Sample is SampleSettings s)
             Add("sample", $"{s.Num} RoIs per image, at most {(int)(s.Num * s.PosFraction)} positive{(s.AddGtAsProposals ? ", ground truths added as proposals" : "")}"
                 + (s.NegPosUb >= 0 ? $", at most {s.NegPosUb} negatives per positive" : "")
                 + $"; positives {PositiveSampler(s.Positives)}; negatives {NegativeSampler(s.Negatives, recipe.Rank)}");
-        Add("rank", $"positives {(recipe.Rank.Positives == PositiveRankKind.IouHlr ? "by IoU-HLR" : "not ranked")}; negatives "
-            + (recipe.Rank.ScoreHlr is ScoreHlrOptions h ? $"by Score-HLR (valid when score > {N(h.ScoreThr)}, grouped by nms_match at IoU >= {N(h.IouThr)})" : "not ranked"));
+        Add("rank", $"positives {(recipe.Rank.Positives == PositiveRankKind.IoUHlr ? "by IoU-HLR" : "not ranked")}; negatives "
+            + (recipe.Rank.ScoreHlr is ScoreHlrOptions h ? $"by Score-HLR (valid when score > {N(h.ScoreThr)}, grouped by nms_match at IoU >= {N(h.IoUThr)})" : "not ranked"));
         var reweight = new List<string>();
         if (recipe.Sample?.Negatives.IsrN is ReweightSettings n) reweight.Add($"ISR-N on sampled negatives (k {N(n.K)}, bias {N(n.Bias)})");
         if (recipe.Loss.Cls.Isr is ReweightSettings p) reweight.Add($"ISR-P on positives (k {N(p.K)}, bias {N(p.Bias)})");
@@ -47,7 +47,7 @@ public static class StageGraph
 
     private static string NegativeSampler(NegativeSampler sampler, RankSettings rank) => sampler.Type switch
     {
-        NegativeSamplerKind.IouBalanced when sampler.IouBalanced is IouBalancedOptions o =>
+        NegativeSamplerKind.IoUBalanced when sampler.IoUBalanced is IoUBalancedOptions o =>
             $"IoU-balanced over {o.NumBins} bins" + (o.FloorThr < 0 ? ", no floor set" : $", floor set below IoU {N(o.FloorThr)} gets {N(o.FloorFraction)} of the budget"),
         NegativeSamplerKind.Ohem => "by OHEM (highest classification loss)",
         NegativeSamplerKind.ScoreHlr => "most important first by Score-HLR, the rest at random",

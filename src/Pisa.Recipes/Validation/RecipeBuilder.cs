@@ -32,8 +32,8 @@ internal static class RecipeBuilder
         var negatives = v.Name<NegativeSamplerKind>("sample.negatives.type");
         var sampler = new NegativeSampler(
             negatives,
-            negatives == NegativeSamplerKind.IouBalanced
-                ? new IouBalancedOptions(v.Number("sample.negatives.floor_thr"), v.Number("sample.negatives.floor_fraction"), v.Integer("sample.negatives.num_bins"))
+            negatives == NegativeSamplerKind.IoUBalanced
+                ? new IoUBalancedOptions(v.Number("sample.negatives.floor_thr"), v.Number("sample.negatives.floor_fraction"), v.Integer("sample.negatives.num_bins"))
                 : null,
             negatives == NegativeSamplerKind.ScoreHlr ? new ScoreHlrOptions(v.Number("sample.negatives.score_thr"), v.Number("sample.negatives.iou_thr")) : null,
             negatives == NegativeSamplerKind.ScoreHlr ? new ReweightSettings(v.Number("sample.negatives.k"), v.Number("sample.negatives.bias")) : null);
