@@ -21,7 +21,7 @@ namespace Pisa.Training.Models;
 public sealed record DetectorOptions(
     int NumClasses, bool UseFpn = true, int BackboneWidth = 24, int FeatureChannels = 64,
     int RoiSize = 7, int RoiSamplingRatio = 2, int RoiChannels = 16, int BoxHeadHiddenDim = 256, int RetinaStackedConvs = 2,
-    int TwoStageFinestStride = 4, int SingleStageFinestStride = 8,
+    int TwoStageFinestStride = 4, int SingleStageFinestStride = 4,
     BackboneKind Backbone = BackboneKind.Small, int FrozenStages = 1, bool NormEval = true)
 {
     /// <summary>mmdetection's sizes for a ResNet detector (<c>faster_rcnn_r50_fpn</c>, <c>retinanet_r50_fpn</c>): a 256-channel

@@ -77,6 +77,32 @@ public static class TrainingRuns
     }
 
     /// <summary>
+    /// A checkpoint's detections of <paramref name="images"/> (<see cref="Inference.DetectionImages"/>): the ones
+    /// evaluation makes (<see cref="Validation.Detections"/>), then those scoring above <paramref name="scoreThreshold"/>.
+    /// Filtering after NMS keeps exactly what NMS among the boxes above the threshold keeps, since a box is only
+    /// suppressed by a better one.
+    /// </summary>
+    /// <exception cref="TrainingException">A checkpoint that does not fit the model (named).</exception>
+    public static List<Pisa.Evaluation.Coco.CocoDetection> Detect(string checkpoint, Recipe recipe, PipelineInfo pipeline, DetectionDataset images,
+        double scoreThreshold, TrainingOptions options)
+    {
+        var device = options.ResolveDevice();
+        int classes = images.Categories.Count;
+        using var runner = DetectorRunner.Create(recipe, pipeline, Trainer.ModelFor(recipe, classes, options.Model));
+        try
+        {
+            CheckpointWriter.Load(checkpoint, runner.Model);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IOException)
+        {
+            throw new TrainingException($"{checkpoint}: cannot load into a {recipe.Detector} detector of {classes} classes: {ex.Message}");
+        }
+        runner.Model.to(device);
+        var detections = Validation.Detections(runner, images, recipe.Train.Batch, recipe.Train.ImageSize, device, new ScoreIoUCorrelation());
+        return detections.Where(d => d.Score > scoreThreshold).ToList();
+    }
+
+    /// <summary>
     /// Writes a checkpoint's detector (rebuilt from the recipe with <see cref="Trainer.ModelFor"/>) as a PyTorch or
     /// safetensors state_dict with its architecture JSON beside it (<see cref="ModelExport"/>).
     /// </summary>
