@@ -47,8 +47,7 @@ public sealed partial class RecipeGenerator
             w.WriteLine($"public const string Recipe = {String(recipe.Name)};");
             w.WriteLine($"public const string? Variant = {(recipe.Variant is null ? "null" : String(recipe.Variant))};");
             w.WriteLine($"private const {Kernels}.Compat Mode = {Kernels}.Compat.{(recipe.Compat == CompatMode.Mmdet ? "Mmdet" : "Corrected")};");
-            // Box coding of the reference heads: the R-CNN box head's coder, or RetinaNet's unit one.
-            w.WriteLine($"private static readonly {Kernels}.BoxCoder Coder = {Kernels}.BoxCoder.{(twoStage ? "Rcnn" : "Unit")};");
+            w.WriteLine($"private static readonly {Kernels}.BoxCoder Coder = {Kernels}.BoxCoder.{CoderOf(recipe.BoxCoder)};");
             if (twoStage && recipe.Sample!.Negatives.Type == NegativeSamplerKind.IouBalanced)
                 w.WriteLine("private bool _iouBalancedSamplerCalled; // quirk Q2 depends on whether the sampler ran before");
             w.WriteLine();
@@ -219,6 +218,12 @@ public sealed partial class RecipeGenerator
             _ => $"new {Kernels}.BoxLoss({Kernels}.BoxLossKind.BalancedL1, Beta: {Number(box.Beta!.Value)}, LossWeight: {Number(box.LossWeight)}, Alpha: {Number(box.BalancedL1!.Alpha)}, Gamma: {Number(box.BalancedL1.Gamma)})",
         };
 
+        private static string CoderOf(BoxCoderKind coder) => coder switch
+        {
+            BoxCoderKind.Unit => "Unit",
+            _ => "Rcnn",
+        };
+
         /// <summary>A stage comment, with the place the stage's first explicit value came from.</summary>
         private static void Comment(SourceWriter w, PipelineSpec spec, string path, string text)
         {
@@ -232,7 +237,7 @@ public sealed partial class RecipeGenerator
             .OrderBy(o => o.Line)
             .FirstOrDefault();
 
-        private static string Summary(Recipe recipe) =>
+        private static string Summary(PipelineRecipe recipe) =>
             $"Pipeline of recipe <c>{recipe.Name}</c>{(recipe.Variant is null ? "" : $" (variant <c>{recipe.Variant}</c>)")}: " +
             $"{(recipe.Detector == DetectorKind.TwoStage ? "two-stage" : "single-stage")}, compat {(recipe.Compat == CompatMode.Mmdet ? "mmdet" : "corrected")}.";
 
@@ -267,9 +272,6 @@ public sealed partial class RecipeGenerator
             if (stub.Namespace.Length > 0) w.CloseBlock();
             return w.ToSourceText();
         }
-
-        public static CatalogEntry CatalogEntryOf(PipelineSpec spec) =>
-            new(spec.Recipe.Name, spec.Recipe.Variant, spec.FullName, spec.Recipe.Detector == DetectorKind.TwoStage, ResolvedRecipeWriter.Write(spec.Recipe));
 
         /// <summary>One catalog of every pipeline in the compilation, by recipe and variant name.</summary>
         public static string EmitCatalog(ImmutableEquatableArray<CatalogEntry> entries)

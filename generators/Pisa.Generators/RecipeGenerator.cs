@@ -22,16 +22,19 @@ public sealed partial class RecipeGenerator : IIncrementalGenerator
     {
         var recipeFiles = context.AdditionalTextsProvider
             .Where(static text => Parser.IsRecipePath(text.Path))
-            .Select(static (text, cancellationToken) => new RecipeFile(text.Path, text.GetText(cancellationToken)?.ToString() ?? ""))
+            .Select(static (text, cancellationToken) => Parser.ReadRecipeFile(text.Path, text.GetText(cancellationToken)?.ToString() ?? ""))
             .WithTrackingName(TrackingNames.RecipeFiles);
 
-        // Bases are looked up among all recipe files, so each file is parsed knowing the others.
+        // Bases are looked up among all recipe files; each parse is handed only the files its base chain reads, so an
+        // edit re-parses the edited file and the files that inherit it, and nothing else.
         var allRecipeFiles = recipeFiles.Collect()
             .Select(static (files, _) => files.OrderBy(f => f.Path, StringComparer.Ordinal).ToEquatableArray())
             .WithTrackingName(TrackingNames.AllRecipeFiles);
 
         var yamlRecipes = recipeFiles.Combine(allRecipeFiles)
-            .Select(static (pair, _) => Parser.ParseYaml(pair.Left, pair.Right))
+            .Select(static (pair, _) => Parser.InputOf(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.RecipeInputs)
+            .Select(static (input, _) => Parser.ParseYaml(input))
             .WithTrackingName(TrackingNames.YamlRecipes);
 
         var attributedRecipes = context.SyntaxProvider
@@ -39,24 +42,24 @@ public sealed partial class RecipeGenerator : IIncrementalGenerator
                 predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
                 transform: static (attributeContext, cancellationToken) => Parser.ReadAttributedClass(attributeContext, cancellationToken))
             .Combine(allRecipeFiles)
-            .Select(static (pair, _) => Parser.ParseAttributed(pair.Left, pair.Right))
+            .Select(static (pair, _) => Parser.InputOf(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.AttributedInputs)
+            .Select(static (input, _) => Parser.ParseAttributed(input))
             .WithTrackingName(TrackingNames.AttributedRecipes);
 
         var merged = yamlRecipes.Collect().Combine(attributedRecipes.Collect())
-            .Select(static (pair, _) => Parser.Merge(pair.Left.Concat(pair.Right)));
+            .Select(static (pair, _) => Parser.Merge(pair.Left.Concat(pair.Right)))
+            .WithTrackingName(TrackingNames.Merged);
 
+        var diagnostics = merged.SelectMany(static (output, _) => output.Diagnostics).WithTrackingName(TrackingNames.Diagnostics);
         var pipelines = merged.SelectMany(static (output, _) => output.Pipelines).WithTrackingName(TrackingNames.Pipelines);
-        var diagnostics = merged.SelectMany(static (output, _) => output.Diagnostics);
-        var stubs = merged.SelectMany(static (output, _) => output.Stubs);
+        var stubs = merged.SelectMany(static (output, _) => output.Stubs).WithTrackingName(TrackingNames.Stubs);
+        var catalog = merged.Select(static (output, _) => output.Catalog).WithTrackingName(TrackingNames.Catalog);
 
-        var catalog = pipelines.Select(static (spec, _) => Emitter.CatalogEntryOf(spec)).Collect()
-            .Select(static (entries, _) => entries.ToEquatableArray())
-            .WithTrackingName(TrackingNames.Catalog);
-
-        // The checker has accepted every pipeline that gets here: the emitter has no rules of its own.
+        // Every diagnostic was made by the parse; the emitter only writes code for pipelines the checker accepted.
+        context.RegisterSourceOutput(diagnostics, static (production, info) => production.ReportDiagnostic(Diagnostics.ToDiagnostic(info)));
         context.RegisterSourceOutput(pipelines, static (production, spec) => production.AddSource(spec.HintName, Emitter.Emit(spec)));
         context.RegisterSourceOutput(stubs, static (production, stub) => production.AddSource(stub.HintName, Emitter.EmitStub(stub)));
-        context.RegisterSourceOutput(diagnostics, static (production, info) => production.ReportDiagnostic(Diagnostics.ToDiagnostic(info)));
         context.RegisterSourceOutput(catalog, static (production, entries) =>
         {
             if (entries.Count > 0) production.AddSource("RecipeCatalog.g.cs", Emitter.EmitCatalog(entries));

@@ -1,4 +1,5 @@
 using Pisa.Cli.Commands;
+using Pisa.Cli.Commands.Bench;
 using Pisa.Cli.Commands.Sweep;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -39,7 +40,15 @@ public static class PisaApp
             config.AddCommand<VariantsCommand>("variants").WithDescription("List a recipe's variant points and their generated names.");
             config.AddCommand<DoctorCommand>("doctor").WithDescription("Platform facts (CPU, SIMD, libtorch, oneDNN, convolution backend) and numerical self-checks; exit 1 on a failure.");
             config.AddCommand<ConformanceCommand>("conformance").WithDescription("Run conformance case files or folders; exit 0 only if all pass.");
-            config.AddCommand<BenchCommand>("bench").WithDescription("Pipeline benchmarks: print ratios measured side by side, write JSON.");
+            config.AddBranch("bench", bench =>
+            {
+                bench.SetDescription("Benchmarks: each prints ratios measured side by side in one run and writes JSON (--json).");
+                bench.AddCommand<BenchKernelsCommand>("kernels").WithDescription("The sampling stage on WORKLOAD.md's instance and generated sizes: ms per stage, tensor operations, against the loop port and the reference's times.");
+                bench.AddCommand<BenchStepCommand>("step").WithDescription("One training step by phase for a recipe or every shipped one, and each recipe's ratio to faster-rcnn.");
+                bench.AddCommand<BenchRoIAlignCommand>("roialign").WithDescription("Our RoIAlign against torchvision's C++ roi_align on the same features and boxes.");
+                bench.AddCommand<BenchRecipeCommand>("recipe").WithDescription("Compile a recipe at run time and time one step of its pipeline.");
+                bench.AddCommand<BenchGeneratorCommand>("generator").WithDescription("The generator's cold and edit times, run-time compile costs, generated vs hand-written step.");
+            });
             config.AddBranch("sweep", sweep =>
             {
                 sweep.SetDescription("Variant x seed grids: plan a sweep folder, run it here or as a Slurm job array, follow it, report mean ± std.");

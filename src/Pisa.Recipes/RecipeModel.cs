@@ -8,6 +8,7 @@ namespace Pisa.Recipes;
 /// <param name="Name">The <c>recipe:</c> name, kebab-case (<c>pisa-faster-rcnn</c>).</param>
 /// <param name="Variant">The variant point's generated name (<c>PisaSweep_IsrK1_CarlBias0</c>), or null for the recipe itself.</param>
 /// <param name="BaseChain">Recipe names from this one to its root base, this one first.</param>
+/// <param name="BoxCoder">How box regression targets are coded, and the detector's boxes decoded.</param>
 /// <param name="Rpn">Proposal counts; null for single-stage detectors.</param>
 /// <param name="Sample">The sampler stage; null for single-stage detectors (they use every anchor).</param>
 /// <param name="Variants">The sweep axes, in file order; empty for a variant point.</param>
@@ -18,6 +19,7 @@ public sealed record Recipe(
     ImmutableEquatableArray<string> BaseChain,
     CompatMode Compat,
     DetectorKind Detector,
+    BoxCoderKind BoxCoder,
     AssignSettings Assign,
     RpnSettings? Rpn,
     SampleSettings? Sample,
@@ -68,6 +70,9 @@ public enum NegativeRankKind { None, ScoreHlr }
 public enum ClassificationLossKind { CrossEntropy, Focal }
 
 public enum BoxLossKind { L1, SmoothL1, BalancedL1, None }
+
+/// <summary>How box regression targets are coded: the R-CNN box head's deltas (stds 0.1, 0.1, 0.2, 0.2) or unit ones (RetinaNet).</summary>
+public enum BoxCoderKind { Rcnn, Unit }
 
 public enum LrSchedule { Step, Cosine, Constant }
 
@@ -120,10 +125,13 @@ public sealed record BalancedL1Options(double Alpha, double Gamma);
 
 /// <summary>Optional run settings (defaults suit a short CPU run on <c>builtin:shapes</c>).</summary>
 /// <param name="LrSteps">Epochs after which the step schedule multiplies the learning rate by 0.1.</param>
+/// <param name="Scale">Keep-ratio resize limits [long, short], or null for the square <paramref name="ImageSize"/> resize.</param>
+/// <param name="MultiScale">Short-side limits drawn per training image (with <paramref name="Scale"/>), or null.</param>
+/// <param name="PadDivisor">With <paramref name="Scale"/>: batches are padded to a multiple of this.</param>
 public sealed record TrainSettings(
     string Data, int Epochs, int Batch, double Lr, double Momentum, double WeightDecay,
     int WarmupIters, double WarmupRatio, LrSchedule Schedule, ImmutableEquatableArray<int> LrSteps,
-    int ImageSize, int Seed);
+    int ImageSize, int Seed, ImmutableEquatableArray<int>? Scale = null, ImmutableEquatableArray<int>? MultiScale = null, int PadDivisor = 32);
 
 /// <summary>The detector's backbone (<c>model:</c>).</summary>
 /// <param name="Pretrained">A state_dict file as written in the recipe, or null for random initialisation.</param>

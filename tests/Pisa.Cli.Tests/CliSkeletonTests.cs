@@ -13,6 +13,27 @@ public class CliSkeletonTests
     }
 
     [Fact]
+    public void Bench_is_a_branch_of_one_command_per_benchmark()
+    {
+        var (code, output, _) = CliRunner.Run("bench", "--help");
+        Assert.Equal(0, code);
+        foreach (string command in new[] { "kernels", "step", "roialign", "recipe", "generator" })
+            Assert.Matches($@"(?m)^\s+{command}\b", output);
+
+        var (unknown, _, error) = CliRunner.Run("bench", "everything");
+        Assert.Equal(PisaApp.UserError, unknown);
+        Assert.Contains("everything", error);
+    }
+
+    [Fact]
+    public void A_missing_recipe_for_bench_step_is_named()
+    {
+        var (code, _, error) = CliRunner.Run("bench", "step", "no-such-recipe.yaml");
+        Assert.Equal(PisaApp.UserError, code);
+        Assert.Contains("no-such-recipe.yaml", error);
+    }
+
+    [Fact]
     public void Version_prints_the_assembly_version()
     {
         var (code, output, _) = CliRunner.Run("--version");

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Pisa.Training.Engine;
 using Pisa.Training.Sweeps;
-using Pisa.Training.Training;
 
 namespace Pisa.Cli.Tests;
 

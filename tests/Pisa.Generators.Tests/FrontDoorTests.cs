@@ -34,6 +34,30 @@ public class FrontDoorTests
     }
 
     [Fact]
+    public void Both_front_doors_name_the_box_coder_and_the_generated_code_uses_it()
+    {
+        const string yaml = "recipe: unit-rcnn\nbase: faster-rcnn\nbox_coder: unit\n";
+        const string attributed = """
+            using Pisa.Recipes;
+
+            namespace Consumer;
+
+            [Recipe("unit-rcnn", Base = "faster-rcnn", BoxCoder = BoxCoderKind.Unit)]
+            public partial class UnitRcnn;
+            """;
+        string folder = Path.GetDirectoryName(GeneratorHarness.ShippedRecipes().First().Path)!;
+        var (sources, generatorDiagnostics, compileDiagnostics) = GeneratorHarness.Run(
+            GeneratorHarness.ShippedRecipes().Append((Path.Combine(folder, "unit-rcnn.yaml"), yaml)), attributed);
+        Assert.Empty(generatorDiagnostics);
+        Assert.Empty(compileDiagnostics);
+        const string unit = "Coder = global::Pisa.Kernels.BoxCoder.Unit;";
+        Assert.Contains(unit, sources["Pisa.Pipelines.UnitRcnn.g.cs"]);
+        Assert.Contains(unit, sources["Consumer.UnitRcnn.g.cs"]);
+        Assert.Contains("Coder = global::Pisa.Kernels.BoxCoder.Rcnn;", sources["Pisa.Pipelines.FasterRcnn.g.cs"]);
+        Assert.Contains(unit, sources["Pisa.Pipelines.Retinanet.g.cs"]);
+    }
+
+    [Fact]
     public void Attributed_stage_comments_point_at_the_attribute_that_set_them()
     {
         var (sources, _, _) = GeneratorHarness.Run(GeneratorHarness.ShippedRecipes(), AttributedPisaFasterRcnn);

@@ -15,6 +15,26 @@ public class CheckerTests
     }
 
     [Fact]
+    public void The_box_coder_is_rcnn_unless_the_recipe_names_another()
+    {
+        Assert.Equal(BoxCoderKind.Rcnn, TestRecipes.Valid(TestRecipes.LoadShipped("faster-rcnn")).BoxCoder);
+        Assert.Equal(BoxCoderKind.Unit, TestRecipes.Valid(TestRecipes.LoadShipped("pisa-retinanet")).BoxCoder); // from its base
+        Assert.Equal(BoxCoderKind.Unit, TestRecipes.Valid(TestRecipes.LoadShipped("faster-rcnn", "box_coder=unit")).BoxCoder);
+        Assert.Equal(BoxCoderKind.Rcnn, TestRecipes.Valid(TestRecipes.LoadText("recipe: plain-retina\ndetector: single-stage\nloss: { cls: { type: focal } }\n")).BoxCoder);
+    }
+
+    [Fact]
+    public void An_unknown_box_coder_is_a_located_error_naming_the_coders()
+    {
+        RecipeLoadResult result = TestRecipes.LoadText("recipe: my-coder\nbase: faster-rcnn\nbox_coder: rccn\n");
+        DiagnosticInfo error = Assert.Single(TestRecipes.Errors(result));
+        // "box_coder: rccn": the value starts at column 12.
+        Assert.Equal((3, 12), (error.Span.Line, error.Span.Column));
+        Assert.Contains("rcnn", error.Message);
+        Assert.Contains("unit", error.Message);
+    }
+
+    [Fact]
     public void A_base_checked_through_two_recipes_reports_its_error_once()
     {
         string folder = Directory.CreateTempSubdirectory("pisa-check-").FullName;

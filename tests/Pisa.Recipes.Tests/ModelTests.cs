@@ -52,6 +52,7 @@ public class ModelTests
     [InlineData("sample.negatives.type", typeof(NegativeSamplerKind))]
     [InlineData("loss.cls.type", typeof(ClassificationLossKind))]
     [InlineData("loss.box.type", typeof(BoxLossKind))]
+    [InlineData("box_coder", typeof(BoxCoderKind))]
     [InlineData("train.schedule", typeof(LrSchedule))]
     public void Each_enum_lists_its_key_names_in_order(string key, Type enumType)
     {

@@ -84,7 +84,7 @@ public class DetectionDrawingTests
         var val = TrainingFixtures.Val;
         var first = val.Entries[0];
         CocoDetection[] detections = [new(first.ImageId, 1, [2, 2, 20, 20], 0.9), new(first.ImageId, 2, [30, 30, 20, 20], 0.1)];
-        var files = Training.DetectionExamples.Write(val, detections, folder.In("vis"), count: 2);
+        var files = Engine.DetectionExamples.Write(val, detections, folder.In("vis"), count: 2);
 
         Assert.Equal([folder.In("vis", $"{val.Entries[0].ImageId:D6}.png"), folder.In("vis", $"{val.Entries[1].ImageId:D6}.png")], files);
         using var picture = SKBitmap.Decode(files[0]);

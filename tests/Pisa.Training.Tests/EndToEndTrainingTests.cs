@@ -1,8 +1,8 @@
 using Pisa.Evaluation.Coco;
 using Pisa.Training.Data;
 using Pisa.Training.Data.Shapes;
+using Pisa.Training.Engine;
 using Pisa.Training.Runs;
-using Pisa.Training.Training;
 using TorchSharp;
 
 namespace Pisa.Training.Tests;
@@ -48,7 +48,7 @@ public class EndToEndTrainingTests
         Assert.NotEmpty(Directory.GetFiles(In("tensorboard"), "events.out.tfevents*", SearchOption.AllDirectories));
         var checkpoints = new CheckpointWriter(In("checkpoints")).Checkpoints();
         Assert.Equal([4L, 8L], checkpoints.Select(c => c.Step));
-        Assert.All(checkpoints, c => Assert.True(File.Exists(TrainingState.PathFor(c.Path))));
+        Assert.All(checkpoints, c => Assert.True(File.Exists(Path.ChangeExtension(c.Path, ".state.json"))));
         // COCO results format: every detection names a val image and a known category.
         var detections = CocoJson.ReadDetections(In("detections_val.json"));
         var imageIds = TrainingFixtures.Val.GroundTruth.Images.Select(i => i.Id).ToHashSet();

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Pisa.Training.Engine;
 using Pisa.Training.Runs;
-using Pisa.Training.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -45,5 +45,8 @@ public class ModelExportTests
         Assert.Equal(TrainingFixtures.Train.Categories.Count, arch.GetProperty("num_classes").GetInt32());
         Assert.Equal(recipe.Detector == Pisa.Recipes.DetectorKind.TwoStage ? [4, 8, 16, 32, 64] : new[] { 8, 16, 32, 64, 128 },
             arch.GetProperty("strides").EnumerateArray().Select(s => s.GetInt32()));
+        var coding = arch.GetProperty("box_coding");
+        Assert.Equal([0.1, 0.1, 0.2, 0.2], coding.GetProperty("rcnn_stds").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal([1.0, 1.0, 1.0, 1.0], coding.GetProperty("anchor_stds").EnumerateArray().Select(v => v.GetDouble()));
     }
 }

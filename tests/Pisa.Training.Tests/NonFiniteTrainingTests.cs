@@ -1,4 +1,4 @@
-using Pisa.Training.Training;
+using Pisa.Training.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 

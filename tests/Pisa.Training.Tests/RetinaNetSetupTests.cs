@@ -1,6 +1,6 @@
 using Pisa.Training.Data.Shapes;
 using Pisa.Training.Models;
-using Pisa.Training.Training;
+using Pisa.Training.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 

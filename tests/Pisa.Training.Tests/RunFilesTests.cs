@@ -73,6 +73,41 @@ public class RunFilesTests
     }
 
     [Fact]
+    public void The_writer_keeps_each_checkpoint_with_its_resume_state_and_prunes_them_together()
+    {
+        using var dir = new TempDirectory();
+        var model = nn.Linear(2, 1);
+        var optimizer = optim.SGD(model.parameters(), 0.1);
+        using var generator = new Generator(7);
+        var writer = new CheckpointWriter(dir.Path, keepLast: 2);
+        File.WriteAllText(dir.In("step-00000005.state.json"), "{}"); // left by a crash between the state and its checkpoint
+        foreach (long step in new long[] { 10, 20, 30 })
+            writer.Save(model, optimizer, TrainingState.Capture(step, generator, TimeSpan.FromSeconds(step)));
+
+        Assert.Equal(["step-00000020.ckpt", "step-00000020.state.json", "step-00000030.ckpt", "step-00000030.state.json"],
+            Directory.GetFiles(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var state = CheckpointWriter.ReadState(writer.Latest!, 30);
+        Assert.Equal(30, state.Step);
+        Assert.Equal(30.0, state.ElapsedSeconds);
+    }
+
+    [Fact]
+    public void A_resume_state_of_another_step_is_an_error_naming_the_checkpoint()
+    {
+        using var dir = new TempDirectory();
+        var model = nn.Linear(2, 1);
+        using var generator = new Generator(7);
+        var writer = new CheckpointWriter(dir.Path);
+        string path = writer.Save(model, optim.SGD(model.parameters(), 0.1), TrainingState.Capture(10, generator, TimeSpan.Zero));
+        File.Copy(path, dir.In("step-00000011.ckpt"));
+        File.Copy(Path.ChangeExtension(path, ".state.json"), dir.In("step-00000011.state.json"));
+
+        var error = Assert.Throws<Pisa.Training.Engine.TrainingException>(() => CheckpointWriter.ReadState(dir.In("step-00000011.ckpt"), 11));
+        Assert.Contains("step-00000011.ckpt", error.Message);
+        Assert.Contains("says 10", error.Message);
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_checkpoint_is_named_in_the_error()
     {
         using var dir = new TempDirectory();

@@ -1,4 +1,5 @@
-using Pisa.Training.Training;
+using Pisa.Training.Engine;
+using Pisa.Training.Metrics;
 using TorchSharp;
 using static TorchSharp.torch;
 

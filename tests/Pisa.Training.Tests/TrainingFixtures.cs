@@ -3,8 +3,8 @@ using Pisa.Kernels.Pipeline;
 using Pisa.Recipes;
 using Pisa.Training.Data;
 using Pisa.Training.Data.Shapes;
+using Pisa.Training.Engine;
 using Pisa.Training.Models;
-using Pisa.Training.Training;
 
 namespace Pisa.Training.Tests;
 

@@ -1,5 +1,6 @@
 using Pisa.Training.Data;
-using Pisa.Training.Training;
+using Pisa.Training.Engine;
+using Pisa.Training.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 

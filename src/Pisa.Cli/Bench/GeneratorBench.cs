@@ -18,29 +18,26 @@ namespace Pisa.Cli.Bench;
 /// </summary>
 public static class GeneratorBench
 {
-    public sealed record Result(int RecipeFiles, double ColdGeneratorMs, double EditOneGeneratorMs, double RuntimeCompileColdMs,
-        double RuntimeCompileCachedMs, double GeneratedStepMs, double HandWrittenStepMs)
+    /// <param name="ColdGeneratorMs">The first run over every file (the generator's code not yet compiled by the JIT).</param>
+    /// <param name="WarmColdGeneratorMs">A fresh driver over every file once the JIT has run: median of <see cref="Repeats"/>.</param>
+    /// <param name="EditOneGeneratorMs">The incremental run after editing one leaf recipe (nothing inherits it): median of <see cref="Repeats"/>.</param>
+    /// <param name="LeafEditParses">Recipe parse steps that ran after that edit (of <see cref="RecipeFiles"/>).</param>
+    /// <param name="BaseEditParses">Recipe parse steps that ran after editing a base that <see cref="BaseDependents"/> recipes inherit (directly or through another).</param>
+    public sealed record Result(int RecipeFiles, int Repeats, double ColdGeneratorMs, double WarmColdGeneratorMs, double EditOneGeneratorMs,
+        int LeafEditParses, int BaseEditParses, int BaseDependents,
+        double RuntimeCompileColdMs, double RuntimeCompileCachedMs, double GeneratedStepMs, double HandWrittenStepMs)
     {
         public double StepOverheadRatio => GeneratedStepMs / HandWrittenStepMs;
     }
 
+    /// <summary>The build side alone: a generator run over many recipe files, cold and after one edit.</summary>
+    public sealed record BuildResult(int RecipeFiles, int Repeats, double ColdMs, double WarmColdMs, double EditOneMs,
+        int LeafEditParses, int BaseEditParses, int BaseDependents);
+
     public static Result Run(string recipesFolder, int files = 200, int steps = 15)
     {
-        var shipped = Directory.GetFiles(recipesFolder, "*.yaml").Order(StringComparer.Ordinal).Select(p => (Path: p, Text: File.ReadAllText(p))).ToArray();
-        var texts = ManyRecipes(shipped, files);
-
-        // A build: the generator over N recipe files, then an incremental run after one edit.
-        var compilation = CSharpCompilation.Create("Bench", [], RecipeCompiler.References);
-        GeneratorDriver driver = CSharpGeneratorDriver.Create(generators: [new RecipeGenerator().AsSourceGenerator()], additionalTexts: texts,
-            parseOptions: new CSharpParseOptions(LanguageVersion.Latest));
+        var build = RunBuild(recipesFolder, files);
         var clock = Stopwatch.StartNew();
-        driver = driver.RunGenerators(compilation);
-        double cold = clock.Elapsed.TotalMilliseconds;
-        var victim = texts[texts.Length / 2];
-        driver = driver.ReplaceAdditionalText(victim, new InMemoryAdditionalText(victim.Path, victim.GetText()!.ToString().Replace("{ loss_weight: ", "{ loss_weight: 1")));
-        clock.Restart();
-        driver.RunGenerators(compilation);
-        double editOne = clock.Elapsed.TotalMilliseconds;
 
         // Runtime compilation of one recipe: cold (fresh cache), then from the cache.
         string cache = Directory.CreateTempSubdirectory("pisa-bench-cache-").FullName;
@@ -75,8 +72,73 @@ public static class GeneratorBench
             generatedTimes.Add(g);
             handTimes.Add(h);
         }
-        return new Result(files, cold, editOne, compileCold, compileCached, Median(generatedTimes), Median(handTimes));
+        return new Result(files, build.Repeats, build.ColdMs, build.WarmColdMs, build.EditOneMs, build.LeafEditParses, build.BaseEditParses, build.BaseDependents,
+            compileCold, compileCached, Median(generatedTimes), Median(handTimes));
     }
+
+    /// <summary>
+    /// The generator over <paramref name="files"/> recipe files as a build runs it: cold, then after editing one leaf
+    /// recipe (timed, <paramref name="repeats"/> times), and how many recipe parse steps an edit re-runs, for a leaf
+    /// and for a base that many recipes inherit (counted on a driver that tracks its steps, untimed).
+    /// </summary>
+    public static BuildResult RunBuild(string recipesFolder, int files = 200, int repeats = 5)
+    {
+        var shipped = Directory.GetFiles(recipesFolder, "*.yaml").Order(StringComparer.Ordinal).Select(p => (Path: p, Text: File.ReadAllText(p))).ToArray();
+        var texts = ManyRecipes(shipped, files);
+        var compilation = CSharpCompilation.Create("Bench", [], RecipeCompiler.References);
+        var leaf = texts[texts.Length / 2];
+        var baseRecipe = texts.First(t => Path.GetFileName(t.Path) == "faster-rcnn.yaml");
+
+        var clock = Stopwatch.StartNew();
+        NewDriver(texts, track: false).RunGenerators(compilation);
+        double cold = clock.Elapsed.TotalMilliseconds;
+
+        var warmCold = new List<double>();
+        var editOne = new List<double>();
+        for (int i = 0; i < repeats; i++)
+        {
+            clock.Restart();
+            var driver = NewDriver(texts, track: false).RunGenerators(compilation);
+            warmCold.Add(clock.Elapsed.TotalMilliseconds);
+            driver = Edit(driver, leaf, "{ loss_weight: ", $"{{ loss_weight: {i + 1}");
+            clock.Restart();
+            driver.RunGenerators(compilation);
+            editOne.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        var tracked = NewDriver(texts, track: true).RunGenerators(compilation);
+        int leafParses = ParsesRun(Edit(tracked, leaf, "{ loss_weight: ", "{ loss_weight: 1").RunGenerators(compilation));
+        int baseParses = ParsesRun(Edit(tracked, baseRecipe, "test_proposals: 1000", "test_proposals: 999").RunGenerators(compilation));
+        int dependents = Inheriting(texts, "faster-rcnn");
+        return new BuildResult(texts.Length, repeats, cold, Median(warmCold), Median(editOne), leafParses, baseParses, dependents);
+    }
+
+    /// <summary>How many of the files inherit <paramref name="baseName"/>, directly or through other files (bases by file name).</summary>
+    private static int Inheriting(IEnumerable<InMemoryAdditionalText> texts, string baseName)
+    {
+        var baseOf = texts.ToDictionary(t => Path.GetFileNameWithoutExtension(t.Path), t => RecipeBases.NameIn(t.GetText()!.ToString(), t.Path));
+        bool Inherits(string name, int depth) =>
+            depth < baseOf.Count && baseOf.GetValueOrDefault(name) is string parent && (parent == baseName || Inherits(parent, depth + 1));
+        return baseOf.Keys.Count(name => Inherits(name, 0));
+    }
+
+    private static GeneratorDriver NewDriver(IEnumerable<AdditionalText> texts, bool track) => CSharpGeneratorDriver.Create(
+        generators: [new RecipeGenerator().AsSourceGenerator()], additionalTexts: texts, parseOptions: new CSharpParseOptions(LanguageVersion.Latest),
+        driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: track));
+
+    /// <summary>A value edit (a comment would be served from the cache by text, so this changes the recipe).</summary>
+    private static GeneratorDriver Edit(GeneratorDriver driver, InMemoryAdditionalText file, string from, string to)
+    {
+        string text = file.GetText()!.ToString();
+        if (!text.Contains(from, StringComparison.Ordinal)) throw new InvalidOperationException($"{file.Path} has no '{from}'");
+        return driver.ReplaceAdditionalText(file, new InMemoryAdditionalText(file.Path, text.Replace(from, to, StringComparison.Ordinal)));
+    }
+
+    /// <summary>Recipe parse steps that ran (were not served from the cache) in the driver's last run.</summary>
+    private static int ParsesRun(GeneratorDriver driver) =>
+        driver.GetRunResult().Results.Single().TrackedSteps.TryGetValue(TrackingNames.YamlRecipes, out var steps)
+            ? steps.Count(step => step.Outputs.Any(o => o.Reason != IncrementalStepRunReason.Cached))
+            : 0;
 
     internal static double TimeStep(ISamplePipeline pipeline, TwoStageSampleInput input, IDetectorHeadProbe head)
     {

@@ -1,7 +1,7 @@
 using Pisa.Compilation;
 using Pisa.Recipes;
 using Pisa.Training.Data;
-using Pisa.Training.Training;
+using Pisa.Training.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 

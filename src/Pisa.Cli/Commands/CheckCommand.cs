@@ -5,17 +5,17 @@ using Spectre.Console.Cli;
 
 namespace Pisa.Cli.Commands;
 
-public sealed class CheckSettings : CommandSettings
-{
-    [CommandArgument(0, "<PATHS>")]
-    [Description("Recipe files or folders (searched recursively for *.yaml and *.yml).")]
-    public string[] Paths { get; init; } = [];
-}
-
 /// <summary><c>pisa check</c>: every diagnostic of every recipe on stderr, then a summary line; exit 1 on any error.</summary>
-public sealed class CheckCommand : Command<CheckSettings>
+public sealed class CheckCommand : Command<CheckCommand.Settings>
 {
-    public override int Execute(CommandContext context, CheckSettings settings, CancellationToken cancellationToken)
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<PATHS>")]
+        [Description("Recipe files or folders (searched recursively for *.yaml and *.yml).")]
+        public string[] Paths { get; init; } = [];
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         CheckReport report = RecipeChecker.Check(settings.Paths);

@@ -4,38 +4,38 @@ using Spectre.Console.Cli;
 
 namespace Pisa.Cli.Commands;
 
-/// <summary>Settings of <c>pisa data export</c>.</summary>
-public sealed class DataExportSettings : CommandSettings
-{
-    [CommandArgument(0, "<SOURCE>")]
-    [Description("The data set to write; only builtin:shapes for now.")]
-    public string Source { get; init; } = "";
-
-    [CommandArgument(1, "<DIR>")]
-    [Description("Output folder: annotations/instances_{split}.json and {split}/*.png are written there.")]
-    public string Directory { get; init; } = "";
-
-    [CommandOption("--split <SPLIT>")]
-    [Description("train, val or all (default all).")]
-    public string Split { get; init; } = "all";
-
-    [CommandOption("--seed <SEED>")]
-    [Description("Generator seed (default 0).")]
-    public int Seed { get; init; }
-
-    [CommandOption("--train-count <N>")]
-    [Description("Images in the train split (default 2000).")]
-    public int? TrainCount { get; init; }
-
-    [CommandOption("--val-count <N>")]
-    [Description("Images in the val split (default 200).")]
-    public int? ValCount { get; init; }
-}
-
 /// <summary><c>pisa data export builtin:shapes DIR [--split train|val|all]</c>: writes a COCO-format copy of a data set.</summary>
-public sealed class DataExportCommand : Command<DataExportSettings>
+public sealed class DataExportCommand : Command<DataExportCommand.Settings>
 {
-    public override int Execute(CommandContext context, DataExportSettings settings, CancellationToken cancellationToken)
+    /// <summary>Settings of <c>pisa data export</c>.</summary>
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<SOURCE>")]
+        [Description("The data set to write; only builtin:shapes for now.")]
+        public string Source { get; init; } = "";
+
+        [CommandArgument(1, "<DIR>")]
+        [Description("Output folder: annotations/instances_{split}.json and {split}/*.png are written there.")]
+        public string Directory { get; init; } = "";
+
+        [CommandOption("--split <SPLIT>")]
+        [Description("train, val or all (default all).")]
+        public string Split { get; init; } = "all";
+
+        [CommandOption("--seed <SEED>")]
+        [Description("Generator seed (default 0).")]
+        public int Seed { get; init; }
+
+        [CommandOption("--train-count <N>")]
+        [Description("Images in the train split (default 2000).")]
+        public int? TrainCount { get; init; }
+
+        [CommandOption("--val-count <N>")]
+        [Description("Images in the val split (default 200).")]
+        public int? ValCount { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         if (settings.Source != ShapesOptions.SourceName)
             throw new PisaUserException($"pisa data export: unknown data set '{settings.Source}' (known: {ShapesOptions.SourceName})");

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Pisa.Evaluation.Coco;
 using Pisa.Training.Inference;
-using Pisa.Training.Training;
+using Pisa.Training.Engine;
 using Spectre.Console.Cli;
 
 namespace Pisa.Cli.Commands;

@@ -7,9 +7,9 @@ using Pisa.Compilation;
 using Pisa.Conformance;
 using Pisa.Recipes;
 using Pisa.Training.Data;
+using Pisa.Training.Engine;
 using Pisa.Training.Platform;
 using Pisa.Training.Runs;
-using Pisa.Training.Training;
 using Spectre.Console.Cli;
 using TorchSharp;
 

@@ -64,18 +64,18 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
     {
         try
         {
-            var (runDirectory, checkpoint) = Pisa.Training.Training.TrainingRuns.Locate(runOrCheckpoint);
+            var (runDirectory, checkpoint) = Pisa.Training.Engine.TrainingRuns.Locate(runOrCheckpoint);
             var (recipe, pipeline) = RunRecipe.Load(runDirectory);
-            var source = data is null ? Pisa.Training.Training.TrainingData.Read(runDirectory)
-                : Pisa.Training.Training.TrainingData.Builtin() with { Data = data };
+            var source = data is null ? Pisa.Training.Engine.TrainingData.Read(runDirectory)
+                : Pisa.Training.Engine.TrainingData.Builtin() with { Data = data };
             var (_, val) = source.Load();
-            var (result, step) = Pisa.Training.Training.TrainingRuns.Evaluate(checkpoint, recipe, pipeline, val, new Pisa.Training.Training.TrainingOptions());
+            var (result, step) = Pisa.Training.Engine.TrainingRuns.Evaluate(checkpoint, recipe, pipeline, val, new Pisa.Training.Engine.TrainingOptions());
             Console.Out.Write(CocoReport.Summary(result.Evaluation, val.GroundTruth.Categories));
             if (jsonPath is not null) WriteJson(jsonPath, result.Evaluation);
             Console.Error.WriteLine($"{checkpoint} (step {step}) on {val.Name}: {val.Count} images, {result.Detections.Count} detections.");
             return PisaApp.Ok;
         }
-        catch (Exception ex) when (ex is Pisa.Training.Data.DatasetException or CocoFormatException or Pisa.Training.Training.TrainingException)
+        catch (Exception ex) when (ex is Pisa.Training.Data.DatasetException or CocoFormatException or Pisa.Training.Engine.TrainingException)
         {
             throw new PisaUserException(ex.Message);
         }

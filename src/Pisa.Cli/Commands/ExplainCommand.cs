@@ -4,21 +4,6 @@ using Spectre.Console.Cli;
 
 namespace Pisa.Cli.Commands;
 
-public sealed class ExplainSettings : CommandSettings
-{
-    [CommandArgument(0, "<RECIPE>")]
-    [Description("The recipe file.")]
-    public string Recipe { get; init; } = "";
-
-    [CommandOption("--variant <NAME>")]
-    [Description("Explain one variant point (its full name, or the part after the recipe's type name).")]
-    public string? Variant { get; init; }
-
-    [CommandOption("--set <KEY=VALUE>")]
-    [Description("Override a value, e.g. --set loss.carl.k=2 (repeatable; validated like the recipe).")]
-    public string[] Set { get; init; } = [];
-}
-
 /// <summary>One part of <c>pisa explain</c>'s output. The seam for more: generated code, a run-time compile check.</summary>
 public interface IExplainSection
 {
@@ -29,12 +14,27 @@ public interface IExplainSection
 }
 
 /// <summary><c>pisa explain</c>: the resolved recipe and its stage graph (plus any registered <see cref="IExplainSection"/>).</summary>
-public sealed class ExplainCommand : Command<ExplainSettings>
+public sealed class ExplainCommand : Command<ExplainCommand.Settings>
 {
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<RECIPE>")]
+        [Description("The recipe file.")]
+        public string Recipe { get; init; } = "";
+
+        [CommandOption("--variant <NAME>")]
+        [Description("Explain one variant point (its full name, or the part after the recipe's type name).")]
+        public string? Variant { get; init; }
+
+        [CommandOption("--set <KEY=VALUE>")]
+        [Description("Override a value, e.g. --set loss.carl.k=2 (repeatable; validated like the recipe).")]
+        public string[] Set { get; init; } = [];
+    }
+
     /// <summary>The sections printed, in order. Another project's section (e.g. the generated code) is added here.</summary>
     public static List<IExplainSection> Sections { get; } = [new ResolvedRecipeSection(), new StageGraphSection(), new GeneratedCodeSection()];
 
-    public override int Execute(CommandContext context, ExplainSettings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         RecipeLoadResult result = RecipeCommandSupport.Load(settings.Recipe, settings.Set);
         Recipe recipe = RecipeCommandSupport.Select(result, settings.Variant);
@@ -72,25 +72,5 @@ public sealed class ExplainCommand : Command<ExplainSettings>
         public string Title => "stage graph";
 
         public string Render(Recipe recipe) => string.Join("\n", StageGraph.Describe(recipe));
-    }
-}
-
-/// <summary>Loading one recipe for explain and variants (and later train): diagnostics to stderr, user errors as <see cref="PisaUserException"/>.</summary>
-internal static class RecipeCommandSupport
-{
-    /// <summary>The loaded recipe, warnings printed; throws a user error listing every error.</summary>
-    public static RecipeLoadResult Load(string path, IEnumerable<string> overrides)
-    {
-        RecipeLoadResult result = new RecipeLoader().LoadFile(path, overrides);
-        if (result.HasErrors) throw new PisaUserException(string.Join(Environment.NewLine, result.Diagnostics));
-        foreach (DiagnosticInfo warning in result.Diagnostics) Console.Error.WriteLine(warning);
-        return result;
-    }
-
-    /// <summary>The recipe itself, or the named variant point.</summary>
-    public static Recipe Select(RecipeLoadResult result, string? variant)
-    {
-        if (variant is null) return result.Recipe!;
-        return result.SelectVariant(variant, out DiagnosticInfo? error) ?? throw new PisaUserException(error!.ToString());
     }
 }

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using Pisa.Evaluation.Coco;
+using Pisa.Training.Engine;
 using Pisa.Training.Runs;
-using Pisa.Training.Training;
 using Spectre.Console.Cli;
 
 namespace Pisa.Cli.Commands;

@@ -6,8 +6,8 @@ using Pisa.Evaluation.Coco;
 using Pisa.Recipes;
 using Pisa.Training.Data;
 using Pisa.Training.Data.Shapes;
+using Pisa.Training.Engine;
 using Pisa.Training.Runs;
-using Pisa.Training.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -15,7 +15,7 @@ namespace Pisa.Cli.Commands;
 
 /// <summary>
 /// <c>pisa train &lt;recipe&gt; [--variant NAME|all] [--set k=v]… [--data PATH|builtin:shapes] [--skip-bad] [--resume DIR]
-/// [--device cpu|cuda] [--max-iters N] [--detect-anomaly] [--out runs]</c>: trains, evaluates on the val split after each epoch and writes
+/// [--device cpu|cuda] [--max-iters N] [--detect-anomaly] [--prefetch N] [--out runs]</c>: trains, evaluates on the val split after each epoch and writes
 /// the run folder; <c>--variant all</c> trains every variant point and ends with a comparison table.
 /// </summary>
 public sealed class TrainCommand : Command<TrainCommand.Settings>
@@ -58,6 +58,10 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("Check every step for a non-finite loss or gradient and re-run that step under autograd's anomaly mode, which names the operation (slower: one host read per step).")]
         public bool DetectAnomaly { get; init; }
 
+        [CommandOption("--prefetch <N>")]
+        [Description("Training batches prepared ahead on a background thread while the model trains (default 2; 0 = none). The batches are the same either way.")]
+        public int Prefetch { get; init; } = 2;
+
         [CommandOption("--out <DIR>")]
         [Description("The runs folder.")]
         public string Out { get; init; } = "runs";
@@ -77,7 +81,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         Console.CancelKeyPress += onCtrlC;
         try
         {
-            var options = new TrainingOptions(Device: settings.Device, MaxIterations: settings.MaxIters, DetectAnomaly: settings.DetectAnomaly);
+            var options = new TrainingOptions(Device: settings.Device, MaxIterations: settings.MaxIters, DetectAnomaly: settings.DetectAnomaly, Prefetch: Math.Max(0, settings.Prefetch));
             return settings.Resume is not null ? Resume(settings, options, stop.Token) : Train(settings, options, stop.Token);
         }
         catch (Exception ex) when (ex is DatasetException or CocoFormatException or TrainingException or RecipeCompilationException)
@@ -190,18 +194,5 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         RunComparison.Write(runs, recipeDirectory, "comparison");
         Plots.Bars(Path.Combine(recipeDirectory, "comparison.png"), "val AP50 per variant", "AP50",
             runs.Select(r => (r.Variant, r.Validation?.GetValueOrDefault("AP50") ?? 0)).ToList());
-    }
-}
-
-/// <summary>A run folder's recipe, read back from its resolved copy and compiled.</summary>
-internal static class RunRecipe
-{
-    public static (Recipe Recipe, Pisa.Kernels.Pipeline.PipelineInfo Pipeline) Load(string runDirectory)
-    {
-        string path = Path.Combine(runDirectory, TrainingRuns.ResolvedRecipeFile);
-        if (!File.Exists(path)) throw new PisaUserException($"{path}: not found ({runDirectory} is not a run folder)");
-        var loaded = RecipeCommandSupport.Load(path, []);
-        var recipe = loaded.Recipe!;
-        return (recipe, RuntimePipelines.Default.Compile(recipe).Select(recipe));
     }
 }

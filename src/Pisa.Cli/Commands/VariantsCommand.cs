@@ -4,21 +4,21 @@ using Spectre.Console.Cli;
 
 namespace Pisa.Cli.Commands;
 
-public sealed class VariantsSettings : CommandSettings
-{
-    [CommandArgument(0, "<RECIPE>")]
-    [Description("The recipe file.")]
-    public string Recipe { get; init; } = "";
-
-    [CommandOption("--set <KEY=VALUE>")]
-    [Description("Override a value before expanding the variants (repeatable).")]
-    public string[] Set { get; init; } = [];
-}
-
 /// <summary><c>pisa variants</c>: each variant point's generated name and the values that make it.</summary>
-public sealed class VariantsCommand : Command<VariantsSettings>
+public sealed class VariantsCommand : Command<VariantsCommand.Settings>
 {
-    public override int Execute(CommandContext context, VariantsSettings settings, CancellationToken cancellationToken)
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<RECIPE>")]
+        [Description("The recipe file.")]
+        public string Recipe { get; init; } = "";
+
+        [CommandOption("--set <KEY=VALUE>")]
+        [Description("Override a value before expanding the variants (repeatable).")]
+        public string[] Set { get; init; } = [];
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         RecipeLoadResult result = RecipeCommandSupport.Load(settings.Recipe, settings.Set);
         Recipe recipe = result.Recipe!;

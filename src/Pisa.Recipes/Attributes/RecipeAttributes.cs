@@ -20,6 +20,7 @@ public sealed class RecipeAttribute(string name) : Attribute
     public string Base { get; set; } = "";
     public CompatMode Compat { get; set; }
     public DetectorKind Detector { get; set; }
+    public BoxCoderKind BoxCoder { get; set; }
 }
 
 /// <summary><c>assign:</c> max-IoU assignment thresholds.</summary>

@@ -44,6 +44,8 @@ public static class RecipeKeys
         { Default = "corrected", Names = new[] { "corrected", "mmdet" } },
         new KeySpec("detector", KeyKind.Name, "two-stage (RPN + R-CNN head on sampled RoIs) or single-stage (RetinaNet-like, every anchor).")
         { Required = true, Names = new[] { "two-stage", "single-stage" } },
+        new KeySpec("box_coder", KeyKind.Name, "How box regression targets are coded, and the detector's boxes decoded: rcnn (deltas divided by stds 0.1, 0.1, 0.2, 0.2: the R-CNN box head) or unit (stds 1: RetinaNet's head).")
+        { Default = "rcnn", Names = new[] { "rcnn", "unit" } },
         Section("assign", "Max-IoU assignment of candidates to ground truths.").With(
             Fraction("pos_iou", "0.5", "A candidate whose max IoU is at least this is positive."),
             Fraction("neg_iou", "0.5", "A candidate whose max IoU is in [0, neg_iou) is negative."),
@@ -109,7 +111,12 @@ public static class RecipeKeys
             new KeySpec("warmup_ratio", KeyKind.Number, "Warm-up starts at lr * warmup_ratio.") { Default = "0.001", Min = 0, MinExclusive = true, Max = 1 },
             new KeySpec("schedule", KeyKind.Name, "step (x0.1 after each of lr_steps), cosine or constant.") { Default = "step", Names = new[] { "step", "cosine", "constant" } },
             new KeySpec("lr_steps", KeyKind.IntegerList, "step schedule: epochs after which the learning rate drops x0.1, ascending (a step at or after the last epoch never applies, so a shortened run keeps them).") { Default = "[8, 11]", Min = 1, Max = int.MaxValue },
-            Count("image_size", "128", "The longer image side after resizing, in pixels.", 16),
+            Count("image_size", "128", "Without train.scale: every image is resized to image_size x image_size (aspect ratio not kept).", 16),
+            new KeySpec("scale", KeyKind.IntegerList, "Keep-ratio resize (mmdetection's keep_ratio): [long, short] limits, e.g. [1333, 800]: each image is scaled as large as fits both (long side <= long, short side <= short), in training and evaluation; [] = the square image_size resize.")
+            { Default = "[]", Min = 16, Max = int.MaxValue },
+            new KeySpec("multiscale", KeyKind.IntegerList, "Multi-scale training with train.scale (mmdetection's value mode): short-side limits, one drawn per image, the long side limited by train.scale's; evaluation uses train.scale; [] = off.")
+            { Default = "[]", Min = 16, Max = int.MaxValue },
+            Count("pad_divisor", "32", "With train.scale: each batch is padded (right and bottom) to a multiple of this; the padding is masked (no anchor there is a sample)."),
             Count("seed", "0", "Seed of data order, sampling and initialisation.", 0)),
         new KeySpec("variants", KeyKind.Variants, "A sweep: dotted key → list of values; one pipeline per point of the cross product, named from its values."))
         .Seal(null);

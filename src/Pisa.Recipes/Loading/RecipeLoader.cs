@@ -182,14 +182,14 @@ public sealed class RecipeLoader(IRecipeSource? source = null)
     private BaseRecipe? FindBase(string name, string? folder, bool inShipped, List<string> looked, List<DiagnosticInfo> diagnostics, out bool unreadable)
     {
         unreadable = false;
-        bool explicitlyShipped = name.StartsWith(ShippedRecipes.Prefix, StringComparison.Ordinal);
-        bool isPath = name.IndexOf('/') >= 0 || name.IndexOf('\\') >= 0 || name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal);
+        bool explicitlyShipped = RecipeBases.NamesShipped(name);
+        bool isPath = RecipeBases.IsPath(name);
         if (!explicitlyShipped && !inShipped)
         {
             if (folder is null)
                 looked.Add($"{name}.yaml and {name}.yml among the project's recipe files (recipes/**)");
             else
-                foreach (string candidate in isPath ? new[] { Path.Combine(folder, name) } : new[] { Path.Combine(folder, name + ".yaml"), Path.Combine(folder, name + ".yml") })
+                foreach (string candidate in RecipeBases.Candidates(name, folder))
                 {
                     looked.Add(candidate);
                     string? text = ReadText(candidate, diagnostics, out unreadable);

@@ -105,7 +105,7 @@ public static class RecipeSchema
         KeyKind.Number => RecipeValues.TryParseNumber(key.Default!, out double d) ? d : null,
         KeyKind.Integer => RecipeValues.TryParseInteger(key.Default!, out long l) ? l : null,
         KeyKind.Boolean => key.Default == "true",
-        KeyKind.IntegerList => key.Default!.Trim('[', ']').Split(',').Select(x => (object?)long.Parse(x.Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToList(),
+        KeyKind.IntegerList => key.Default!.Trim('[', ']').Split(new[] { ',' }, System.StringSplitOptions.RemoveEmptyEntries).Select(x => (object?)long.Parse(x.Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToList(),
         _ => key.Default,
     };
 }

@@ -16,6 +16,7 @@ internal static class RecipeBuilder
             BaseChain: baseChain,
             Compat: v.Name<CompatMode>("compat"),
             Detector: detector,
+            BoxCoder: v.Name<BoxCoderKind>("box_coder"),
             Assign: new AssignSettings(v.Number("assign.pos_iou"), v.Number("assign.neg_iou"), v.Number("assign.min_pos_iou"), v.Boolean("assign.match_low_quality")),
             Rpn: twoStage ? new RpnSettings(v.Integer("rpn.train_proposals"), v.Integer("rpn.test_proposals")) : null,
             Sample: twoStage ? Sample(v) : null,
@@ -64,5 +65,10 @@ internal static class RecipeBuilder
     private static TrainSettings Train(ResolvedValues v) => new(
         v.Text("train.data"), v.Integer("train.epochs"), v.Integer("train.batch"), v.Number("train.lr"), v.Number("train.momentum"),
         v.Number("train.weight_decay"), v.Integer("train.warmup_iters"), v.Number("train.warmup_ratio"), v.Name<LrSchedule>("train.schedule"),
-        ((int[])v.Find("train.lr_steps")!.Value!).ToEquatableArray(), v.Integer("train.image_size"), v.Integer("train.seed"));
+        ((int[])v.Find("train.lr_steps")!.Value!).ToEquatableArray(), v.Integer("train.image_size"), v.Integer("train.seed"),
+        OptionalList(v, "train.scale"), OptionalList(v, "train.multiscale"), v.Integer("train.pad_divisor"));
+
+    /// <summary>A list key's values, or null when it is the empty list (off).</summary>
+    private static ImmutableEquatableArray<int>? OptionalList(ResolvedValues v, string path) =>
+        v.Find(path)?.Value is int[] { Length: > 0 } values ? values.ToEquatableArray() : null;
 }

@@ -27,6 +27,21 @@ internal static class StageRules
                 v.Find("assign.neg_iou")!.Canonical, v.Find("assign.pos_iou")!.Canonical);
 
         CheckLrSteps(v, report, Where);
+        CheckScale(v, report, Where);
+    }
+
+    /// <summary>train.scale is empty or [long, short] with long >= short; train.multiscale needs it.</summary>
+    private static void CheckScale(ResolvedValues v, Reporter report, Func<string[], SourceSpan> where)
+    {
+        var scale = v.Find("train.scale")!;
+        int[] limits = (int[])scale.Value!;
+        if (limits.Length != 0 && (limits.Length != 2 || limits[0] < limits[1]))
+            report(RecipeDiagnostics.OutOfRange, where(new[] { "train.scale" }), "train.scale", scale.Canonical,
+                "[long, short] with long >= short, e.g. [1333, 800], or [] for the square image_size resize");
+        var multiscale = v.Find("train.multiscale")!;
+        if (((int[])multiscale.Value!).Length != 0 && limits.Length == 0)
+            report(RecipeDiagnostics.OutOfRange, where(new[] { "train.multiscale" }), "train.multiscale", multiscale.Canonical,
+                "[] without train.scale: multi-scale short sides need train.scale's long-side limit");
     }
 
     private static void CheckSampling(ResolvedValues v, Reporter report, Func<string[], SourceSpan> where)

@@ -31,7 +31,11 @@ public static class ProposalGenerator
     /// <param name="anchors"><c>[N, 4]</c>, in the order of the RPN outputs.</param>
     /// <param name="objectness">Logits <c>[B, N]</c>.</param>
     /// <param name="deltas"><c>[B, N, 4]</c>.</param>
-    public static Proposals Generate(Tensor anchors, Tensor objectness, Tensor deltas, int imageHeight, int imageWidth, ProposalOptions options)
+    public static Proposals Generate(Tensor anchors, Tensor objectness, Tensor deltas, int imageHeight, int imageWidth, ProposalOptions options) =>
+        Generate(anchors, objectness, deltas, Enumerable.Repeat((imageHeight, imageWidth), (int)objectness.shape[0]).ToArray(), options);
+
+    /// <param name="imageSizes">Each image's valid (height, width): its proposals are clipped to it, not to the padded batch.</param>
+    public static Proposals Generate(Tensor anchors, Tensor objectness, Tensor deltas, IReadOnlyList<(int Height, int Width)> imageSizes, ProposalOptions options)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -43,7 +47,7 @@ public static class ProposalGenerator
         for (int i = 0; i < b; i++)
         {
             var (top, index) = objectness[i].topk((int)Math.Min(options.PreNmsTopK, objectness.shape[1]));
-            var decoded = BoxCoder.Unit.Decode(anchors.index_select(0, index), deltas[i].index_select(0, index), imageHeight, imageWidth);
+            var decoded = BoxCoder.Unit.Decode(anchors.index_select(0, index), deltas[i].index_select(0, index), imageSizes[i].Height, imageSizes[i].Width);
             var wide = ((decoded[.., 2] - decoded[.., 0]) > options.MinSize).logical_and((decoded[.., 3] - decoded[.., 1]) > options.MinSize);
             var valid = wide.nonzero().squeeze(-1);
             decoded = decoded.index_select(0, valid);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pisa.Kernels;
 using Pisa.Recipes;
 using Pisa.Training.Data;
 using Pisa.Training.Models;
@@ -83,9 +84,11 @@ public static class ModelExport
             },
             ["box_coding"] = new Dictionary<string, object>
             {
-                ["type"] = "DeltaXYWHBBoxCoder (dx, dy, dw, dh), means 0",
-                ["anchor_stds"] = new[] { 1.0, 1.0, 1.0, 1.0 },
-                ["rcnn_stds"] = new[] { 0.1, 0.1, 0.2, 0.2 },
+                ["type"] = "DeltaXYWHBBoxCoder (dx, dy, dw, dh)",
+                ["anchor_means"] = BoxCoder.Unit.Means,
+                ["anchor_stds"] = BoxCoder.Unit.Stds,
+                ["rcnn_means"] = BoxCoder.Rcnn.Means,
+                ["rcnn_stds"] = BoxCoder.Rcnn.Stds,
             },
             ["tensors"] = detector.state_dict().Count,
         };

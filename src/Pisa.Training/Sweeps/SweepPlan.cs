@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Pisa.Training.Training;
+using Pisa.Training.Engine;
 
 namespace Pisa.Training.Sweeps;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Pisa.Training.Engine;
 using Pisa.Training.Runs;
-using Pisa.Training.Training;
 using ScottPlot;
 
 namespace Pisa.Training.Sweeps;

@@ -3,9 +3,9 @@ using System.Globalization;
 using Pisa.Compilation;
 using Pisa.Recipes;
 using Pisa.Training.Data.Shapes;
+using Pisa.Training.Engine;
 using Pisa.Training.Runs;
 using Pisa.Training.Sweeps;
-using Pisa.Training.Training;
 using Spectre.Console.Cli;
 
 namespace Pisa.Cli.Commands.Sweep;

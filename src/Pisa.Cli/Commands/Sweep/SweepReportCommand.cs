@@ -7,12 +7,8 @@ namespace Pisa.Cli.Commands.Sweep;
 /// <summary><c>pisa sweep report DIR [--baseline NAME]</c>: writes <c>report.md</c>, <c>report.csv</c> and <c>report.png</c> (see <see cref="SweepReport"/>).</summary>
 public sealed class SweepReportCommand : Command<SweepReportCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SweepFolderSettings
     {
-        [CommandArgument(0, "<DIR>")]
-        [Description("The sweep folder.")]
-        public string Sweep { get; init; } = "";
-
         [CommandOption("--baseline <NAME>")]
         [Description("The variant to take differences against (default: the plan's).")]
         public string? Baseline { get; init; }

@@ -13,12 +13,8 @@ namespace Pisa.Cli.Commands.Sweep;
 /// </summary>
 public sealed class SweepRunCommand : Command<SweepRunCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SweepFolderSettings
     {
-        [CommandArgument(0, "<DIR>")]
-        [Description("The sweep folder.")]
-        public string Sweep { get; init; } = "";
-
         [CommandOption("--local")]
         [Description("Run the tasks as child processes on this machine (the one backend of run; Slurm: pisa sweep submit).")]
         public bool Local { get; init; }

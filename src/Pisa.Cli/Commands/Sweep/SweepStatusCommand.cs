@@ -12,12 +12,7 @@ namespace Pisa.Cli.Commands.Sweep;
 /// </summary>
 public sealed class SweepStatusCommand : Command<SweepStatusCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
-    {
-        [CommandArgument(0, "<DIR>")]
-        [Description("The sweep folder.")]
-        public string Sweep { get; init; } = "";
-    }
+    public sealed class Settings : SweepFolderSettings;
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {

@@ -14,12 +14,8 @@ public sealed class SweepSubmitCommand : Command<SweepSubmitCommand.Settings>
     /// <summary>Slurm job states of a task that is still queued or running.</summary>
     private static readonly HashSet<string> Active = ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESIZING", "SUSPENDED", "SIGNALING", "STAGE_OUT"];
 
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SweepFolderSettings
     {
-        [CommandArgument(0, "<DIR>")]
-        [Description("The sweep folder, on a file system the compute nodes share.")]
-        public string Sweep { get; init; } = "";
-
         [CommandOption("--slurm")]
         [Description("Submit to Slurm (the one backend of submit; on this machine: pisa sweep run --local).")]
         public bool Slurm { get; init; }

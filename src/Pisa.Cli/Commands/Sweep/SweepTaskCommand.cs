@@ -3,9 +3,9 @@ using System.Runtime.InteropServices;
 using Pisa.Compilation;
 using Pisa.Evaluation.Coco;
 using Pisa.Training.Data;
+using Pisa.Training.Engine;
 using Pisa.Training.Runs;
 using Pisa.Training.Sweeps;
-using Pisa.Training.Training;
 using Spectre.Console.Cli;
 
 namespace Pisa.Cli.Commands.Sweep;
@@ -18,12 +18,8 @@ namespace Pisa.Cli.Commands.Sweep;
 /// </summary>
 public sealed class SweepTaskCommand : Command<SweepTaskCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SweepFolderSettings
     {
-        [CommandArgument(0, "<DIR>")]
-        [Description("The sweep folder.")]
-        public string Sweep { get; init; } = "";
-
         [CommandOption("--index <I>")]
         [Description("The task's index in sweep.json (Slurm: $SLURM_ARRAY_TASK_ID).")]
         public int? Index { get; init; }

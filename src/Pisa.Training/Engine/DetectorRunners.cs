@@ -4,11 +4,12 @@ using Pisa.Kernels.Pipeline;
 using Pisa.Recipes;
 using Pisa.Training.Data;
 using Pisa.Training.Inference;
+using Pisa.Training.Metrics;
 using Pisa.Training.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>A detector with its recipe pipeline: the training losses of a batch and its detections.</summary>
 public interface IDetectorRunner : IDisposable
@@ -38,6 +39,24 @@ public static class DetectorRunner
     /// <summary>The anchors <c>[N, 4]</c> of a batch's input size.</summary>
     internal static Tensor AnchorsFor(AnchorGenerator anchors, Tensor images) =>
         anchors.ForImage((int)images.shape[2], (int)images.shape[3], images.device);
+
+    /// <summary>
+    /// bool <c>[B, N]</c>: the anchors whose centre lies inside each image's valid region (<see cref="DetectionBatch.ValidSizes"/>),
+    /// so an anchor in a padded batch's padding is neither positive nor negative. Without padding every anchor's centre
+    /// is inside (they centre on cells).
+    /// </summary>
+    public static Tensor ValidAnchors(Tensor anchors, DetectionBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var sizes = batch.ValidSizes();
+        var centreX = ((anchors[.., 0] + anchors[.., 2]) / 2).unsqueeze(0);
+        var centreY = ((anchors[.., 1] + anchors[.., 3]) / 2).unsqueeze(0);
+        return (centreX < sizes[.., 1..2]).logical_and_(centreY < sizes[.., 0..1]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Each image's valid (height, width), for clipping its proposals.</summary>
+    public static (int Height, int Width)[] ValidSizes(DetectionBatch batch) =>
+        batch.Transforms.Select(t => (t.InputHeight, t.InputWidth)).ToArray();
 }
 
 /// <summary>
@@ -59,12 +78,12 @@ public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipel
         StepPhases.Mark(Phase.Backbone);
         var (objectness, rpnDeltas) = model.Rpn(levels);
         var anchors = DetectorRunner.AnchorsFor(model.Anchors, batch.Images);
-        var losses = RpnLoss.Compute(anchors, objectness, rpnDeltas, batch.GtBoxes, batch.GtLabels, batch.GtMask, generator);
+        var losses = RpnLoss.Compute(anchors, objectness, rpnDeltas, batch.GtBoxes, batch.GtLabels, batch.GtMask, generator,
+            DetectorRunner.ValidAnchors(anchors, batch));
 
-        var (h, w) = ((int)batch.Images.shape[2], (int)batch.Images.shape[3]);
-        var proposals = ProposalGenerator.Generate(anchors, objectness.detach(), rpnDeltas.detach(), h, w, new ProposalOptions(PostNmsTopK: rpn.TrainProposals));
+        var proposals = ProposalGenerator.Generate(anchors, objectness.detach(), rpnDeltas.detach(), DetectorRunner.ValidSizes(batch), new ProposalOptions(PostNmsTopK: rpn.TrainProposals));
         long b = batch.Images.shape[0];
-        var sizes = tensor(new float[] { h, w }, device: batch.Images.device).expand(b, 2);
+        var sizes = batch.ValidSizes();
         var input = new TwoStageSampleInput(proposals.Boxes, proposals.Mask, batch.GtBoxes, batch.GtLabels, batch.GtMask, sizes, model.Options.NumClasses);
         StepPhases.Mark(Phase.Rpn);
         var thin = model.ThinLevels(levels);
@@ -95,7 +114,7 @@ public sealed class TwoStageRunner(TwoStageDetector model, ISamplePipeline pipel
         var levels = model.Features(batch.Images);
         var (objectness, rpnDeltas) = model.Rpn(levels);
         var anchors = DetectorRunner.AnchorsFor(model.Anchors, batch.Images);
-        var proposals = ProposalGenerator.Generate(anchors, objectness, rpnDeltas, (int)batch.Images.shape[2], (int)batch.Images.shape[3],
+        var proposals = ProposalGenerator.Generate(anchors, objectness, rpnDeltas, DetectorRunner.ValidSizes(batch),
             new ProposalOptions(PostNmsTopK: rpn.TestProposals));
         var (classLogits, deltas) = model.BoxHead(levels, proposals.Boxes);
         scoreIoU.AddBoxHead(proposals.Boxes, proposals.Mask, classLogits, deltas, batch, coder);
@@ -172,7 +191,7 @@ public sealed class SingleStageRunner(SingleStageDetector model, ISingleStagePip
         StepPhases.Mark(Phase.Heads);
         var anchors = DetectorRunner.AnchorsFor(model.Anchors, batch.Images);
         long b = batch.Images.shape[0], n = anchors.shape[0];
-        var input = new SingleStageInput(anchors.unsqueeze(0).expand(b, n, 4), ones(b, n, ScalarType.Bool, anchors.device),
+        var input = new SingleStageInput(anchors.unsqueeze(0).expand(b, n, 4), DetectorRunner.ValidAnchors(anchors, batch),
             batch.GtBoxes, batch.GtLabels, batch.GtMask, model.Options.NumClasses);
         var losses = new Dictionary<string, Tensor>(pipeline.Loss(input, classLogits, deltas));
         StepPhases.Mark(Phase.Losses); // the single-stage pipeline assigns and weighs inside its loss

@@ -10,7 +10,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>Where a run is: sent every <see cref="TrainingOptions.LogEvery"/> iterations and after each evaluation.</summary>
 /// <param name="Losses">The mean of each loss over the last logging window (and <c>loss</c>, their sum).</param>
@@ -63,6 +63,25 @@ public sealed class Trainer
         ? (sizes ?? DefaultModel(numClasses)) with { NumClasses = numClasses }
         : DetectorOptions.MmdetResNet(numClasses, recipe.Model.Backbone, recipe.Model.FrozenStages, recipe.Model.NormEval);
 
+    /// <summary>
+    /// How the recipe's images become batches: the square <c>image_size</c> resize, or with <c>train.scale</c> the keep-ratio
+    /// resize (multi-scale in training when <c>train.multiscale</c> is set) padded to <c>train.pad_divisor</c>. Training
+    /// shuffles, flips and drops the last short batch; evaluation keeps the order and every image.
+    /// </summary>
+    public static LoaderOptions LoaderFor(TrainSettings settings, bool training)
+    {
+        var square = training
+            ? new LoaderOptions(settings.Batch, settings.ImageSize, settings.ImageSize, Seed: settings.Seed, DropLast: true)
+            : LoaderOptions.ForEvaluation(settings.Batch, settings.ImageSize, settings.ImageSize);
+        if (settings.Scale is not { } scale) return square;
+        return square with
+        {
+            KeepRatio = new KeepRatioScale(scale[0], scale[1]),
+            ShortSides = training ? settings.MultiScale?.ToArray() : null,
+            PadDivisor = settings.PadDivisor,
+        };
+    }
+
     /// <summary>Trains into <paramref name="run"/>: a new run, or with <paramref name="resume"/> the continuation of the run there.</summary>
     public TrainingResult Run(RunFolder run, bool resume, CancellationToken cancellation)
     {
@@ -78,7 +97,7 @@ public sealed class Trainer
         runner.Model.train();
         using var optimizer = torch.optim.SGD(runner.Model.parameters(), settings.Lr, settings.Momentum, weight_decay: settings.WeightDecay);
         using var generator = new Generator((ulong)settings.Seed, device);
-        var loader = new DetectionLoader(train, new LoaderOptions(settings.Batch, settings.ImageSize, settings.ImageSize, Seed: settings.Seed, DropLast: true));
+        var loader = new DetectionLoader(train, LoaderFor(settings, training: true));
         int perEpoch = loader.BatchesPerEpoch;
         var schedule = new LearningRateSchedule(settings, perEpoch);
         var checkpoints = new CheckpointWriter(run.CheckpointsDirectory, options.KeepCheckpoints);
@@ -89,13 +108,14 @@ public sealed class Trainer
         ValidationResult? validation = null;
         var parameters = runner.Model.named_parameters().Where(p => p.parameter.requires_grad).ToArray();
         var window = new LossWindow(parameters.Select(p => p.name).ToArray(), options.LogEvery);
+        var dataWait = new DataWait();
         try
         {
             for (int epoch = (int)(step / perEpoch); epoch < settings.Epochs; epoch++)
             {
                 int skip = (int)(step - (long)epoch * perEpoch);
                 int iteration = 0;
-                foreach (var cpuBatch in loader.Epoch(epoch))
+                foreach (var cpuBatch in dataWait.Timed(Prefetcher.Ahead(loader.Epoch(epoch), options.Prefetch)))
                 {
                     using (cpuBatch)
                     {
@@ -121,15 +141,17 @@ public sealed class Trainer
                     {
                         if (window.Count > 0) Report(log, window, epoch, iteration, perEpoch, step, schedule.TotalIterations, lr, Elapsed());
                         Save(checkpoints, runner.Model, optimizer, generator, step, Elapsed());
+                        if (dataWait.Describe(options.Prefetch) is string waitedAtStop) Message?.Invoke(waitedAtStop);
                         log.Finish(validation);
                         return new TrainingResult(run.Path, false, step, validation, Elapsed());
                     }
                 }
+                if (dataWait.Describe(options.Prefetch) is string waited) Message?.Invoke($"epoch={epoch + 1} {waited}");
                 bool last = epoch + 1 == settings.Epochs;
                 if ((epoch + 1) % options.CheckpointEvery == 0 || last) Save(checkpoints, runner.Model, optimizer, generator, step, Elapsed());
                 if ((epoch + 1) % options.EvaluateEvery == 0 || last)
                 {
-                    validation = Validation.Run(runner, val, settings.Batch, settings.ImageSize, device);
+                    validation = Validation.Run(runner, val, LoaderFor(settings, training: false), device);
                     log.Evaluation(step, epoch + 1, validation, Elapsed());
                     DetectionExamples.Write(val, validation.Detections, DetectionExamples.FolderOf(run.Path, epoch + 1));
                     Message?.Invoke($"epoch={epoch + 1} step={step} {validation.Describe()}");
@@ -199,11 +221,7 @@ public sealed class Trainer
 
     private string Save(CheckpointWriter checkpoints, nn.Module model, OptimizerHelper optimizer, Generator generator, long step, TimeSpan elapsed)
     {
-        string path = Path.Combine(checkpoints.Directory, $"step-{step:D8}.ckpt");
-        TrainingState.Capture(step, generator, elapsed).Write(TrainingState.PathFor(path));
-        checkpoints.Save(model, optimizer, step);
-        var kept = checkpoints.Checkpoints().Select(c => TrainingState.PathFor(c.Path)).ToHashSet();
-        foreach (string state in Directory.EnumerateFiles(checkpoints.Directory, "*.state.json").Where(s => !kept.Contains(s))) File.Delete(state);
+        string path = checkpoints.Save(model, optimizer, TrainingState.Capture(step, generator, elapsed));
         Message?.Invoke($"checkpoint={path}");
         return path;
     }
@@ -212,15 +230,42 @@ public sealed class Trainer
     private static (long Step, TimeSpan Elapsed) Restore(RunFolder run, CheckpointWriter checkpoints, nn.Module model, OptimizerHelper optimizer, Generator generator)
     {
         string checkpoint = checkpoints.Latest ?? throw new TrainingException($"{run.Path}: no checkpoint to resume from in {checkpoints.Directory}");
-        var state = TrainingState.Read(TrainingState.PathFor(checkpoint));
         long step = CheckpointWriter.Load(checkpoint, model, optimizer);
-        if (step != state.Step) throw new TrainingException($"{checkpoint}: step {step}, but its resume state says {state.Step}");
+        var state = CheckpointWriter.ReadState(checkpoint, step);
         state.Restore(generator);
         return (step, TimeSpan.FromSeconds(state.ElapsedSeconds));
     }
 
     /// <summary>The batch on <paramref name="device"/>: itself on the CPU, else a copy.</summary>
     internal static DetectionBatch ToDevice(DetectionBatch batch, Device device) => device.type == DeviceType.CPU ? batch : batch.To(device);
+
+    /// <summary>How long the loop waited for each batch (the time its enumerator took to hand the next one over), per epoch.</summary>
+    private sealed class DataWait
+    {
+        private readonly List<double> milliseconds = [];
+
+        /// <summary><paramref name="batches"/>, timing each wait.</summary>
+        public IEnumerable<T> Timed<T>(IEnumerable<T> batches)
+        {
+            using var e = batches.GetEnumerator();
+            var clock = Stopwatch.StartNew();
+            while (e.MoveNext())
+            {
+                milliseconds.Add(clock.Elapsed.TotalMilliseconds);
+                yield return e.Current;
+                clock.Restart();
+            }
+        }
+
+        /// <summary>"data_wait_ms=min/median/max over N batches (prefetch P)" since the last call, or null when none waited.</summary>
+        public string? Describe(int prefetch)
+        {
+            if (milliseconds.Count == 0) return null;
+            var sorted = milliseconds.Order().ToArray();
+            milliseconds.Clear();
+            return FormattableString.Invariant($"data_wait_ms={sorted[0]:0.0}/{sorted[sorted.Length / 2]:0.0}/{sorted[^1]:0.0} (min/median/max over {sorted.Length} batches, prefetch {prefetch})");
+        }
+    }
 
     /// <summary>
     /// Loss sums kept on the device between readings, so the loop never waits for the host, with each step's finiteness

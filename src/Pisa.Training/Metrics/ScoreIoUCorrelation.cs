@@ -2,7 +2,7 @@ using Pisa.Kernels;
 using Pisa.Training.Data;
 using static TorchSharp.torch;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Metrics;
 
 /// <summary>
 /// The effect CARL claims, measured on the val split: how closely positives' classification scores follow their

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Pisa.Evaluation;
-using Pisa.Training.Runs;
+using Pisa.Training.Engine;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Runs;
 
 /// <summary>
 /// Everything a run writes while it trains: <c>metrics.jsonl</c> / <c>metrics.csv</c>, TensorBoard event files under

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>
 /// Where a training step's wall time goes, for <c>pisa bench step</c>: the runners call <see cref="Mark"/> at the end of

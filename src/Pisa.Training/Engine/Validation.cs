@@ -2,9 +2,10 @@ using Pisa.Evaluation;
 using Pisa.Evaluation.Coco;
 using Pisa.Training.Data;
 using Pisa.Training.Inference;
+using Pisa.Training.Metrics;
 using static TorchSharp.torch;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>The detections of a data set, their COCO evaluation and the score–IoU correlation of the candidates behind them.</summary>
 public sealed record ValidationResult(CocoEvaluation Evaluation, IReadOnlyList<CocoDetection> Detections, ScoreIoUCorrelation ScoreIoU)
@@ -36,17 +37,21 @@ public sealed record ValidationResult(CocoEvaluation Evaluation, IReadOnlyList<C
 /// <summary>Runs a detector over a data set (evaluation mode, no flips, original order) and evaluates it COCO-style.</summary>
 public static class Validation
 {
-    public static ValidationResult Run(IDetectorRunner runner, DetectionDataset data, int batchSize, int imageSize, Device device)
+    public static ValidationResult Run(IDetectorRunner runner, DetectionDataset data, int batchSize, int imageSize, Device device) =>
+        Run(runner, data, LoaderOptions.ForEvaluation(batchSize, imageSize, imageSize), device);
+
+    /// <param name="options">How images become batches (<see cref="Trainer.LoaderFor"/>); evaluation options: in order, no flip.</param>
+    public static ValidationResult Run(IDetectorRunner runner, DetectionDataset data, LoaderOptions options, Device device)
     {
         var scoreIoU = new ScoreIoUCorrelation();
-        var detections = Detections(runner, data, batchSize, imageSize, device, scoreIoU);
+        var detections = Detections(runner, data, options, device, scoreIoU);
         return new ValidationResult(CocoEvaluator.Evaluate(data.GroundTruth, detections, data.Name, "detections"), detections, scoreIoU);
     }
 
     /// <summary>The detector's detections of every image of <paramref name="data"/> (original coordinates, category ids); its candidates go to <paramref name="scoreIoU"/>.</summary>
-    public static List<CocoDetection> Detections(IDetectorRunner runner, DetectionDataset data, int batchSize, int imageSize, Device device, ScoreIoUCorrelation scoreIoU)
+    public static List<CocoDetection> Detections(IDetectorRunner runner, DetectionDataset data, LoaderOptions options, Device device, ScoreIoUCorrelation scoreIoU)
     {
-        var loader = new DetectionLoader(data, LoaderOptions.ForEvaluation(batchSize, imageSize, imageSize));
+        var loader = new DetectionLoader(data, options);
         var detections = new List<CocoDetection>();
         runner.Model.eval();
         try

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using Pisa.Training.Data;
 using Pisa.Training.Data.Shapes;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>
 /// What a run trained on, written as <c>run.json</c> so <c>--resume</c> and <c>pisa eval</c> load the same data.

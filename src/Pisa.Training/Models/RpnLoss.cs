@@ -2,7 +2,7 @@ using Pisa.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Models;
 
 /// <summary>
 /// The RPN's training losses as mmdetection's Faster R-CNN sets them: anchors assigned at 0.7 / 0.3 with low-quality
@@ -18,14 +18,16 @@ public static class RpnLoss
     /// <param name="objectness">Logits <c>[B, N]</c>.</param>
     /// <param name="deltas"><c>[B, N, 4]</c>.</param>
     /// <param name="gtBoxes"><c>[B, G, 4]</c>; <paramref name="gtLabels"/> <c>[B, G]</c>, <paramref name="gtMask"/> <c>[B, G]</c>.</param>
+    /// <param name="validAnchors">bool <c>[B, N]</c>: anchors that may be sampled (the others, in a padded batch's
+    /// padding, are neither positive nor negative); null = all.</param>
     /// <returns><c>loss_rpn_cls</c> and <c>loss_rpn_bbox</c>, scalars.</returns>
-    public static Dictionary<string, Tensor> Compute(Tensor anchors, Tensor objectness, Tensor deltas, Tensor gtBoxes, Tensor gtLabels, Tensor gtMask, Generator generator)
+    public static Dictionary<string, Tensor> Compute(Tensor anchors, Tensor objectness, Tensor deltas, Tensor gtBoxes, Tensor gtLabels, Tensor gtMask, Generator generator,
+        Tensor? validAnchors = null)
     {
         using var scope = NewDisposeScope();
         long b = objectness.shape[0], n = objectness.shape[1];
         var batchAnchors = anchors.unsqueeze(0).expand(b, n, 4);
-        var allAnchors = ones(b, n, ScalarType.Bool, objectness.device);
-        var assigned = Assign.MaxIoU(gtBoxes, batchAnchors, gtLabels, gtMask, allAnchors, Assign.Thresholds.RpnDefault);
+        var assigned = Assign.MaxIoU(gtBoxes, batchAnchors, gtLabels, gtMask, validAnchors ?? ones(b, n, ScalarType.Bool, objectness.device), Assign.Thresholds.RpnDefault);
         var positives = Sample.RandomPositives(assigned.GtInds, Sample.PositiveBudget(SamplesPerImage, PositiveFraction), generator);
         var negatives = Sample.RandomNegatives(assigned.GtInds, Sample.NegativeBudget(SamplesPerImage, positives.sum(1)), generator);
         var sampled = (positives | negatives).to(objectness.dtype);

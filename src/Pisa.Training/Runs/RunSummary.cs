@@ -1,7 +1,7 @@
 using Pisa.Recipes;
-using Pisa.Training.Runs;
+using Pisa.Training.Engine;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Runs;
 
 /// <summary>How a run went, read back from its folder: what <c>pisa compare</c> and the variant sweep tabulate.</summary>
 /// <param name="Recipe">The name in the run's resolved recipe.</param>

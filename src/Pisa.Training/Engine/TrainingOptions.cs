@@ -1,4 +1,4 @@
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>How one run is carried out, beyond the recipe's <c>train:</c> settings (which say what is trained).</summary>
 /// <param name="Device">cpu or cuda; null picks CUDA when TorchSharp has it, else the CPU.</param>
@@ -9,6 +9,8 @@ namespace Pisa.Training.Training;
 /// <param name="ClipGradNorm">Gradient clipping by global norm (mmdetection's RetinaNet value); null = off.</param>
 /// <param name="DetectAnomaly">Check every step's loss and gradients on the host (one read per step) and re-run a
 /// non-finite step under autograd's anomaly mode, which names the operation that produced the NaN.</param>
+/// <param name="Prefetch">Training batches prepared ahead on a background thread (<see cref="Data.Prefetcher"/>); 0 prepares
+/// each when the loop asks for it. Batches and their order are the same either way.</param>
 /// <param name="Model">Sizes of the small detector (its class count is replaced by the data's); null = <see cref="Trainer.DefaultModel"/>.
 /// A run folder does not record it: <c>pisa eval</c> rebuilds the default. A recipe with a ResNet backbone ignores it
 /// (<see cref="Trainer.ModelFor"/>).</param>
@@ -21,7 +23,8 @@ public sealed record TrainingOptions(
     int KeepCheckpoints = 2,
     double? ClipGradNorm = 35,
     Pisa.Training.Models.DetectorOptions? Model = null,
-    bool DetectAnomaly = false)
+    bool DetectAnomaly = false,
+    int Prefetch = 2)
 {
     /// <summary>The device the options ask for, or the best one available.</summary>
     public TorchSharp.torch.Device ResolveDevice() => Device switch

@@ -1,19 +1,19 @@
 using System.Text.Json;
+using Pisa.Training.Engine;
 using static TorchSharp.torch;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Runs;
 
 /// <summary>
 /// What a checkpoint's model and optimizer do not hold but an exact resume needs: the global step (the loader's
 /// position and the schedule follow from it) and the sampling generator's state. Written beside each checkpoint as
-/// <c>step-N.state.json</c> before the checkpoint itself, whose atomic rename commits both.
+/// <c>step-N.state.json</c> before the checkpoint itself, whose atomic rename commits both; <see cref="CheckpointWriter"/>
+/// owns the pair.
 /// </summary>
 /// <param name="ElapsedSeconds">Wall time of the run up to the checkpoint, so a resumed run's clock goes on from there
 /// (0 in state files written before it was recorded).</param>
 public sealed record TrainingState(long Step, string GeneratorState, double ElapsedSeconds = 0)
 {
-    public static string PathFor(string checkpointPath) => Path.ChangeExtension(checkpointPath, ".state.json");
-
     public static TrainingState Capture(long step, Generator generator, TimeSpan elapsed)
     {
         using var state = generator.get_state();

@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>Finding where a training step stopped being finite, and saying so in a way the user can act on.</summary>
 public static class NonFiniteTraining

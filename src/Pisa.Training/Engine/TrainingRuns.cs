@@ -1,10 +1,11 @@
 using Pisa.Kernels.Pipeline;
 using Pisa.Recipes;
 using Pisa.Training.Data;
+using Pisa.Training.Metrics;
 using Pisa.Training.Runs;
 using TorchSharp;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>
 /// Starting and continuing runs. A run folder holds <c>recipe.resolved.yaml</c> (what the pipeline was generated from)
@@ -73,7 +74,7 @@ public static class TrainingRuns
             throw new TrainingException($"{checkpoint}: cannot load into a {recipe.Detector} detector of {classes} classes: {ex.Message}");
         }
         runner.Model.to(device);
-        return (Validation.Run(runner, val, recipe.Train.Batch, recipe.Train.ImageSize, device), step);
+        return (Validation.Run(runner, val, Trainer.LoaderFor(recipe.Train, training: false), device), step);
     }
 
     /// <summary>
@@ -98,7 +99,7 @@ public static class TrainingRuns
             throw new TrainingException($"{checkpoint}: cannot load into a {recipe.Detector} detector of {classes} classes: {ex.Message}");
         }
         runner.Model.to(device);
-        var detections = Validation.Detections(runner, images, recipe.Train.Batch, recipe.Train.ImageSize, device, new ScoreIoUCorrelation());
+        var detections = Validation.Detections(runner, images, Trainer.LoaderFor(recipe.Train, training: false), device, new ScoreIoUCorrelation());
         return detections.Where(d => d.Score > scoreThreshold).ToList();
     }
 

@@ -1,6 +1,6 @@
 using Pisa.Recipes;
 
-namespace Pisa.Training.Training;
+namespace Pisa.Training.Engine;
 
 /// <summary>
 /// The learning rate of every iteration, a pure function of the step so a resumed run needs no schedule state:
