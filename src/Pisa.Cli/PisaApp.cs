@@ -34,6 +34,7 @@ public static class PisaApp
             config.AddCommand<CompareCommand>("compare").WithDescription("Tabulate runs side by side (AP…, score-IoU correlation, wall time, finite losses); --out writes Markdown + CSV.");
             config.AddCommand<EvalCommand>("eval").WithDescription("COCO-style bbox evaluation of a run, a checkpoint, or a results file (--gt, --detections).");
             config.AddCommand<ExportCommand>("export").WithDescription("Write a run's detector as a PyTorch or safetensors state_dict plus an architecture JSON.");
+            config.AddCommand<DetectCommand>("detect").WithDescription("Run a trained detector on image files: COCO results JSON and each image with its boxes drawn (PNG).");
             config.AddCommand<CheckCommand>("check").WithDescription("Validate recipes (files or folders); print every diagnostic; exit 1 on any error.");
             config.AddCommand<ExplainCommand>("explain").WithDescription("Print the resolved recipe and its stage graph.");
             config.AddCommand<VariantsCommand>("variants").WithDescription("List a recipe's variant points and their generated names.");

@@ -80,8 +80,9 @@ public class ModelShapeTests
         using var _ = NewDisposeScope();
         var model = new SingleStageDetector(new DetectorOptions(NumClasses: 6));
         var (logits, deltas) = model.forward(zeros(2, 3, 128, 128));
-        Assert.Equal([2L, Anchors, 6], logits.shape);
-        Assert.Equal([2L, Anchors, 4], deltas.shape);
+        // By default RetinaNet reads P2-P3 as the two-stage detector does.
+        Assert.Equal([2L, TwoStageAnchors, 6], logits.shape);
+        Assert.Equal([2L, TwoStageAnchors, 4], deltas.shape);
 
         // -ln((1 - 0.01) / 0.01) = -ln 99 = -4.59512
         Assert.Equal(-4.59512, RetinaHead.PriorBias(0.01), 5);

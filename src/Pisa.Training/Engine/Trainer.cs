@@ -153,6 +153,7 @@ public sealed class Trainer
                 {
                     validation = Validation.Run(runner, val, LoaderFor(settings, training: false), device);
                     log.Evaluation(step, epoch + 1, validation, Elapsed());
+                    DetectionExamples.Write(val, validation.Detections, DetectionExamples.FolderOf(run.Path, epoch + 1));
                     Message?.Invoke($"epoch={epoch + 1} step={step} {validation.Describe()}");
                 }
             }

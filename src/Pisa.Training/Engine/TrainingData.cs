@@ -41,6 +41,15 @@ public sealed record TrainingData(
         return (both, both);
     }
 
+    /// <summary>The data's categories (ids and names) without loading its images: what detections are labelled with.</summary>
+    /// <exception cref="Pisa.Evaluation.Coco.CocoFormatException">An instances file that is missing or unreadable (named).</exception>
+    public CategoryMap Categories()
+    {
+        if (Data == ShapesOptions.SourceName || Data.StartsWith("builtin:", StringComparison.Ordinal)) return new CategoryMap(ShapesDataset.Categories);
+        string instances = Directory.Exists(Data) ? Path.Combine(Data, "annotations", $"instances_{ShapesDataset.SplitName(ShapesSplit.Val)}.json") : Data;
+        return new CategoryMap(Pisa.Evaluation.Coco.CocoJson.ReadDataset(instances).Categories);
+    }
+
     private DetectionDataset Split(string folder, ShapesSplit split)
     {
         string name = ShapesDataset.SplitName(split);

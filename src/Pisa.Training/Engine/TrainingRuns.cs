@@ -1,6 +1,7 @@
 using Pisa.Kernels.Pipeline;
 using Pisa.Recipes;
 using Pisa.Training.Data;
+using Pisa.Training.Metrics;
 using Pisa.Training.Runs;
 using TorchSharp;
 
@@ -74,6 +75,32 @@ public static class TrainingRuns
         }
         runner.Model.to(device);
         return (Validation.Run(runner, val, Trainer.LoaderFor(recipe.Train, training: false), device), step);
+    }
+
+    /// <summary>
+    /// A checkpoint's detections of <paramref name="images"/> (<see cref="Inference.DetectionImages"/>): the ones
+    /// evaluation makes (<see cref="Validation.Detections"/>), then those scoring above <paramref name="scoreThreshold"/>.
+    /// Filtering after NMS keeps exactly what NMS among the boxes above the threshold keeps, since a box is only
+    /// suppressed by a better one.
+    /// </summary>
+    /// <exception cref="TrainingException">A checkpoint that does not fit the model (named).</exception>
+    public static List<Pisa.Evaluation.Coco.CocoDetection> Detect(string checkpoint, Recipe recipe, PipelineInfo pipeline, DetectionDataset images,
+        double scoreThreshold, TrainingOptions options)
+    {
+        var device = options.ResolveDevice();
+        int classes = images.Categories.Count;
+        using var runner = DetectorRunner.Create(recipe, pipeline, Trainer.ModelFor(recipe, classes, options.Model));
+        try
+        {
+            CheckpointWriter.Load(checkpoint, runner.Model);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IOException)
+        {
+            throw new TrainingException($"{checkpoint}: cannot load into a {recipe.Detector} detector of {classes} classes: {ex.Message}");
+        }
+        runner.Model.to(device);
+        var detections = Validation.Detections(runner, images, Trainer.LoaderFor(recipe.Train, training: false), device, new ScoreIoUCorrelation());
+        return detections.Where(d => d.Score > scoreThreshold).ToList();
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Pisa.Evaluation;
 using Pisa.Evaluation.Coco;
 using Pisa.Training.Data;
+using Pisa.Training.Inference;
 using Pisa.Training.Metrics;
 using static TorchSharp.torch;
 
@@ -42,9 +43,16 @@ public static class Validation
     /// <param name="options">How images become batches (<see cref="Trainer.LoaderFor"/>); evaluation options: in order, no flip.</param>
     public static ValidationResult Run(IDetectorRunner runner, DetectionDataset data, LoaderOptions options, Device device)
     {
+        var scoreIoU = new ScoreIoUCorrelation();
+        var detections = Detections(runner, data, options, device, scoreIoU);
+        return new ValidationResult(CocoEvaluator.Evaluate(data.GroundTruth, detections, data.Name, "detections"), detections, scoreIoU);
+    }
+
+    /// <summary>The detector's detections of every image of <paramref name="data"/> (original coordinates, category ids); its candidates go to <paramref name="scoreIoU"/>.</summary>
+    public static List<CocoDetection> Detections(IDetectorRunner runner, DetectionDataset data, LoaderOptions options, Device device, ScoreIoUCorrelation scoreIoU)
+    {
         var loader = new DetectionLoader(data, options);
         var detections = new List<CocoDetection>();
-        var scoreIoU = new ScoreIoUCorrelation();
         runner.Model.eval();
         try
         {
@@ -62,6 +70,38 @@ public static class Validation
         {
             runner.Model.train();
         }
-        return new ValidationResult(CocoEvaluator.Evaluate(data.GroundTruth, detections, data.Name, "detections"), detections, scoreIoU);
+        return detections;
+    }
+}
+
+/// <summary>A few images drawn with their detections (<see cref="DetectionDrawing"/>): what a run keeps after each evaluation.</summary>
+public static class DetectionExamples
+{
+    /// <summary>Images per evaluation a run keeps drawn, under <c>vis/epoch_N/</c>.</summary>
+    public const int PerEvaluation = 4;
+
+    /// <summary>Detections below this are left off the pictures (as <c>pisa detect</c>'s default).</summary>
+    public const double ScoreThreshold = 0.3;
+
+    /// <summary>The folder of one evaluation's pictures inside a run folder.</summary>
+    public static string FolderOf(string runDirectory, int epoch) => Path.Combine(runDirectory, "vis", $"epoch_{epoch}");
+
+    /// <summary>
+    /// Draws the first <paramref name="count"/> images of <paramref name="data"/> with their detections scoring above
+    /// <paramref name="scoreThreshold"/> into <paramref name="folder"/> as <c>{image id:D6}.png</c>; returns the files.
+    /// </summary>
+    public static IReadOnlyList<string> Write(DetectionDataset data, IEnumerable<CocoDetection> detections, string folder,
+        int count = PerEvaluation, double scoreThreshold = ScoreThreshold)
+    {
+        Directory.CreateDirectory(folder);
+        var byImage = detections.Where(d => d.Score > scoreThreshold).ToLookup(d => d.ImageId);
+        var files = new List<string>();
+        foreach (var entry in data.Entries.Take(count))
+        {
+            string file = Path.Combine(folder, $"{entry.ImageId:D6}.png");
+            DetectionDrawing.WritePng(file, entry.Image, byImage[entry.ImageId], data.Categories);
+            files.Add(file);
+        }
+        return files;
     }
 }

@@ -18,11 +18,12 @@ namespace Pisa.Training.Models;
 /// two-stage head pools P2–P5 with mmdetection's level rule (finest scale 56); the small-backbone strides are ignored.</param>
 /// <param name="FrozenStages">ResNet only: mmdetection's <c>frozen_stages</c>.</param>
 /// <param name="NormEval">ResNet only: mmdetection's <c>norm_eval</c> (BatchNorm in eval mode, affine frozen).</param>
+/// <param name="RetinaTowerGroups">Small backbone only: GroupNorm groups after each RetinaNet tower conv (FCOS / ATSS heads), 0 = none (mmdetection's RetinaNet).</param>
 public sealed record DetectorOptions(
     int NumClasses, bool UseFpn = true, int BackboneWidth = 24, int FeatureChannels = 64,
     int RoiSize = 7, int RoiSamplingRatio = 2, int RoiChannels = 16, int BoxHeadHiddenDim = 256, int RetinaStackedConvs = 2,
-    int TwoStageFinestStride = 4, int SingleStageFinestStride = 8,
-    BackboneKind Backbone = BackboneKind.Small, int FrozenStages = 1, bool NormEval = true)
+    int TwoStageFinestStride = 4, int SingleStageFinestStride = 4,
+    BackboneKind Backbone = BackboneKind.Small, int FrozenStages = 1, bool NormEval = true, int RetinaTowerGroups = 0)
 {
     /// <summary>mmdetection's sizes for a ResNet detector (<c>faster_rcnn_r50_fpn</c>, <c>retinanet_r50_fpn</c>): a 256-channel
     /// FPN, a box head of two 1024-unit FC layers on 256 × 7 × 7 RoI features, and four stacked convs per RetinaNet tower.</summary>
@@ -119,7 +120,8 @@ public sealed class SingleStageDetector : nn.Module<Tensor, (Tensor ClassLogits,
         TorchPlatform.Configure();
         Options = options;
         (features, _, Anchors) = DetectorFeatures.Build(options, twoStage: false);
-        head = new RetinaHead(options.FeatureChannels, options.NumClasses, Anchors.AnchorsPerLocation, options.RetinaStackedConvs);
+        head = new RetinaHead(options.FeatureChannels, options.NumClasses, Anchors.AnchorsPerLocation, options.RetinaStackedConvs,
+            towerGroups: options.Backbone == BackboneKind.Small ? options.RetinaTowerGroups : 0);
         RegisterComponents();
     }
 

@@ -13,15 +13,20 @@ namespace Pisa.Training.Models;
 public sealed class RetinaHead : nn.Module<Tensor[], (Tensor ClassLogits, Tensor Deltas)>
 {
     private readonly ModuleList<Conv2d> classTower, boxTower;
+    private readonly ModuleList<GroupNorm> classNorms, boxNorms;
     private readonly Conv2d classifier, regressor;
     private readonly int numClasses;
 
-    public RetinaHead(int inChannels, int numClasses, int anchorsPerLocation, int stackedConvs = 2, double priorProbability = 0.01)
+    /// <param name="towerGroups">GroupNorm groups after each tower conv (as FCOS and ATSS heads), or 0 for none (mmdetection's RetinaNet).</param>
+    public RetinaHead(int inChannels, int numClasses, int anchorsPerLocation, int stackedConvs = 2, double priorProbability = 0.01, int towerGroups = 0)
         : base(nameof(RetinaHead))
     {
         this.numClasses = numClasses;
         classTower = new ModuleList<Conv2d>(Enumerable.Range(0, stackedConvs).Select(_ => nn.Conv2d(inChannels, inChannels, 3, padding: 1)).ToArray());
         boxTower = new ModuleList<Conv2d>(Enumerable.Range(0, stackedConvs).Select(_ => nn.Conv2d(inChannels, inChannels, 3, padding: 1)).ToArray());
+        int norms = towerGroups > 0 ? stackedConvs : 0;
+        classNorms = new ModuleList<GroupNorm>(Enumerable.Range(0, norms).Select(_ => nn.GroupNorm(towerGroups, inChannels)).ToArray());
+        boxNorms = new ModuleList<GroupNorm>(Enumerable.Range(0, norms).Select(_ => nn.GroupNorm(towerGroups, inChannels)).ToArray());
         classifier = nn.Conv2d(inChannels, anchorsPerLocation * numClasses, 3, padding: 1);
         regressor = nn.Conv2d(inChannels, anchorsPerLocation * 4, 3, padding: 1);
         foreach (var conv in classTower.Concat(boxTower).Append(classifier).Append(regressor))
@@ -40,14 +45,19 @@ public sealed class RetinaHead : nn.Module<Tensor[], (Tensor ClassLogits, Tensor
     public override (Tensor ClassLogits, Tensor Deltas) forward(Tensor[] levels)
     {
         using var scope = NewDisposeScope();
-        var logits = HeadOutputs.Flatten(levels.Select(l => classifier.forward(Tower(classTower, l))).ToList(), numClasses);
-        var deltas = HeadOutputs.Flatten(levels.Select(l => regressor.forward(Tower(boxTower, l))).ToList(), 4);
+        var logits = HeadOutputs.Flatten(levels.Select(l => classifier.forward(Tower(classTower, classNorms, l))).ToList(), numClasses);
+        var deltas = HeadOutputs.Flatten(levels.Select(l => regressor.forward(Tower(boxTower, boxNorms, l))).ToList(), 4);
         return (logits.MoveToOuterDisposeScope(), deltas.MoveToOuterDisposeScope());
     }
 
-    private static Tensor Tower(ModuleList<Conv2d> tower, Tensor x)
+    private static Tensor Tower(ModuleList<Conv2d> tower, ModuleList<GroupNorm> norms, Tensor x)
     {
-        foreach (var conv in tower) x = nn.functional.relu(conv.forward(x));
+        for (int i = 0; i < tower.Count; i++)
+        {
+            x = tower[i].forward(x);
+            if (norms.Count > 0) x = norms[i].forward(x);
+            x = nn.functional.relu(x);
+        }
         return x;
     }
 }
