@@ -165,9 +165,10 @@ public class EndToEndTrainingTests
         var (recipe, pipeline) = TrainingFixtures.Recipe("faster-rcnn", "train.epochs=100", "train.batch=1");
         var live = new Dictionary<long, long>();
         // Progress is reported between iterations (the iteration's scope closed); finalizers run first so only
-        // reachable tensors count.
+        // reachable tensors count. Batches are built in the loop: a prefetch queue holds a timing-dependent number of
+        // batches ahead (its own disposal is KeepRatioPipelineTests' concern).
         TrainingRuns.Start(recipe, pipeline, TrainingFixtures.DataDescription, TrainingFixtures.Train, TrainingFixtures.Val,
-            TrainingFixtures.Options(maxIterations: 200, logEvery: 10) with { EvaluateEvery = 1000, CheckpointEvery = 1000 }, dir.Path,
+            TrainingFixtures.Options(maxIterations: 200, logEvery: 10) with { EvaluateEvery = 1000, CheckpointEvery = 1000, Prefetch = 0 }, dir.Path,
             trainer => trainer.Progress += p =>
             {
                 GC.Collect();
