@@ -33,6 +33,16 @@ public class CliSkeletonTests
         Assert.Contains("no-such-recipe.yaml", error);
     }
 
+    [Theory]
+    [InlineData("step")]
+    [InlineData("generator")]
+    public void A_wall_clock_benchmark_refuses_the_cpu_clock(string benchmark)
+    {
+        var (code, _, error) = CliRunner.Run("bench", benchmark, "--clock", "cpu");
+        Assert.Equal(PisaApp.UserError, code);
+        Assert.Contains($"pisa bench {benchmark}: measures wall time only", error);
+    }
+
     [Fact]
     public void Version_prints_the_assembly_version()
     {

@@ -12,6 +12,7 @@ public sealed class BenchGeneratorCommand : Command<BenchGeneratorCommand.Settin
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        settings.RequireWallClock("generator");
         settings.ApplyThreads();
         var r = GeneratorBench.Run(Path.Combine(RepoRoot(), "recipes"));
         Console.WriteLine(F($"pisa bench generator: libtorch threads {get_num_threads()}"));

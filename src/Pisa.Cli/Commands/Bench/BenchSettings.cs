@@ -42,6 +42,12 @@ public abstract class BenchSettings : CommandSettings
         var other => throw new PisaUserException($"pisa bench: --clock is '{other}', not wall or cpu"),
     };
 
+    /// <summary>For a benchmark that times with the wall clock only: <c>--clock cpu</c> is refused rather than ignored.</summary>
+    public void RequireWallClock(string command)
+    {
+        if (Clock != "wall") throw new PisaUserException($"pisa bench {command}: measures wall time only (--clock cpu applies to kernels, recipe and roialign)");
+    }
+
     /// <summary>Writes <paramref name="results"/> to the <c>--json</c> file, when one is given, and says so.</summary>
     public void WriteJson<T>(T results)
     {

@@ -21,6 +21,7 @@ public sealed class BenchStepCommand : Command<BenchStepCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        settings.RequireWallClock("step");
         settings.ApplyThreads();
         var files = RecipeFiles(settings.Recipe);
         var (train, _) = TrainingData.Builtin().Load();
