@@ -52,12 +52,14 @@ public static class ProposalGenerator
             var valid = wide.nonzero().squeeze(-1);
             decoded = decoded.index_select(0, valid);
             var probabilities = top.index_select(0, valid).sigmoid();
-            long[] kept = Nms.Batched(decoded, probabilities, zeros(valid.shape[0], dtype: ScalarType.Int64), options.NmsIoU).cpu().data<long>().Take(k).ToArray();
-            if (kept.Length == 0) continue;
-            var keep = tensor(kept, device: objectness.device);
-            boxes[i, ..kept.Length] = decoded.index_select(0, keep);
-            scores[i, ..kept.Length] = probabilities.index_select(0, keep);
-            mask[i, ..kept.Length] = true;
+            // NMS's kept indices, best first, stay on the device: only their count (a shape) is read.
+            var keep = Nms.Batched(decoded, probabilities, zeros(valid.shape[0], dtype: ScalarType.Int64, device: objectness.device), options.NmsIoU);
+            int kept = (int)Math.Min(keep.shape[0], k);
+            if (kept == 0) continue;
+            keep = keep[..kept];
+            boxes[i, ..kept] = decoded.index_select(0, keep);
+            scores[i, ..kept] = probabilities.index_select(0, keep);
+            mask[i, ..kept] = true;
         }
         return new Proposals(boxes.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope());
     }
