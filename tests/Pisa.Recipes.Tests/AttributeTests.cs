@@ -126,6 +126,40 @@ public class AttributeTests
     }
 
     [Fact]
+    public void Every_key_of_the_language_has_an_attribute_that_sets_it()
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal) { "variants" };
+        foreach (var (name, (section, constructorKey)) in RecipeAttributeMap.Sections)
+        {
+            string Join(string key) => section.Length == 0 ? key : section + "." + key;
+            if (constructorKey is not null) set.Add(Join(constructorKey));
+            Type type = typeof(RecipeAttribute).Assembly.GetType($"Pisa.Recipes.{name}Attribute")!;
+            foreach (var property in type.GetProperties().Where(p => p.CanWrite))
+                set.Add(Join(RecipeAttributeMap.SnakeCase(property.Name)));
+        }
+        var keys = RecipeKeys.Root.DescendantsAndSelf().Where(k => k.Kind != KeyKind.Section).Select(k => k.Path);
+        Assert.Empty(keys.Where(k => !set.Contains(k)).Order(StringComparer.Ordinal));
+    }
+
+    [Recipe("resnet-keep-ratio", Base = "faster-rcnn")]
+    [Model(Backbone = BackboneKind.Resnet18, Pretrained = "weights/r18.pth", FrozenStages = 2, NormEval = false)]
+    [Train(Scale = [1333, 800], Multiscale = [640, 800], PadDivisor = 64)]
+    private sealed class AttributedResNetKeepRatio;
+
+    [Fact]
+    public void The_model_and_image_keys_read_from_attributes_as_from_yaml()
+    {
+        Recipe r = TestRecipes.Valid(RecipeAttributeMap.Read(typeof(AttributedResNetKeepRatio), TestRecipes.Folder));
+        Assert.Equal(BackboneKind.Resnet18, r.Model.Backbone);
+        Assert.Equal(2, r.Model.FrozenStages);
+        Assert.False(r.Model.NormEval);
+        Assert.Equal("weights/r18.pth", r.Model.Pretrained);
+        Assert.Equal([1333, 800], r.Train.Scale!);
+        Assert.Equal([640, 800], r.Train.MultiScale!);
+        Assert.Equal(64, r.Train.PadDivisor);
+    }
+
+    [Fact]
     public void Settings_from_a_parser_report_at_the_spans_it_gives()
     {
         // What the generator does with an attribute's syntax: one span per argument, the rules unchanged.

@@ -31,6 +31,7 @@ public static class RecipeAttributeMap
             ["Isr"] = ("loss.cls.isr", null),
             ["BoxLoss"] = ("loss.box", "type"),
             ["Carl"] = ("loss.carl", null),
+            ["Model"] = ("model", null),
             ["Train"] = ("train", null),
         };
 

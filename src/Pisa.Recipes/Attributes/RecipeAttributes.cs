@@ -160,7 +160,20 @@ public sealed class TrainAttribute : Attribute
     public LrSchedule Schedule { get; set; }
     public int[] LrSteps { get; set; } = Array.Empty<int>();
     public int ImageSize { get; set; }
+    public int[] Scale { get; set; } = Array.Empty<int>();
+    public int[] Multiscale { get; set; } = Array.Empty<int>();
+    public int PadDivisor { get; set; }
     public int Seed { get; set; }
+}
+
+/// <summary><c>model:</c> the detector's backbone.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class ModelAttribute : Attribute
+{
+    public BackboneKind Backbone { get; set; }
+    public string Pretrained { get; set; } = "";
+    public int FrozenStages { get; set; }
+    public bool NormEval { get; set; }
 }
 
 /// <summary>One sweep axis: <c>[Variant("loss.cls.isr.k", 1, 2)]</c> is <c>variants: { loss.cls.isr.k: [1, 2] }</c>.</summary>
