@@ -15,6 +15,27 @@ public class ModelExportTests
     [PythonTorchFact]
     public void A_safetensors_export_reads_back_with_its_names_shapes_and_values() => RoundTrip("retinanet", WeightsFormat.Safetensors, "model.safetensors");
 
+    [Fact]
+    public void The_architecture_names_the_resize_evaluation_uses_and_the_heads_box_coder()
+    {
+        var (square, squarePipeline) = TrainingFixtures.Recipe("retinanet");
+        var (keepRatio, keepRatioPipeline) = TrainingFixtures.Recipe("faster-rcnn", "train.scale=[96, 64]", "train.pad_divisor=16");
+        var categories = TrainingFixtures.Train.Categories;
+        using var one = DetectorRunner.Create(square, squarePipeline, TrainingFixtures.TinyModel);
+        using var two = DetectorRunner.Create(keepRatio, keepRatioPipeline, TrainingFixtures.TinyModel);
+
+        var squareInput = (Dictionary<string, object?>)ModelExport.Architecture(one.Model, square, categories, WeightsFormat.Pytorch, "m.pth")["input"]!;
+        var keepRatioInput = (Dictionary<string, object?>)ModelExport.Architecture(two.Model, keepRatio, categories, WeightsFormat.Pytorch, "m.pth")["input"]!;
+
+        Assert.Equal(("square", (object?)square.Train.ImageSize, (object?)null), (squareInput["resize"], squareInput["image_size"], squareInput["scale"]));
+        Assert.Equal("keep_ratio", keepRatioInput["resize"]);
+        Assert.Null(keepRatioInput["image_size"]);
+        Assert.Equal([96, 64], (int[])keepRatioInput["scale"]!);
+        Assert.Equal(16, keepRatioInput["pad_divisor"]);
+        Assert.Equal("unit", ((Dictionary<string, object>)ModelExport.Architecture(one.Model, square, categories, WeightsFormat.Pytorch, "m.pth")["box_coding"]!)["head"]);
+        Assert.Equal("rcnn", ((Dictionary<string, object>)ModelExport.Architecture(two.Model, keepRatio, categories, WeightsFormat.Pytorch, "m.pth")["box_coding"]!)["head"]);
+    }
+
     private static void RoundTrip(string recipeName, WeightsFormat format, string file)
     {
         using var folder = new TempDirectory();

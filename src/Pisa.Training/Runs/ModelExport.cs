@@ -75,9 +75,13 @@ public static class ModelExport
             ["roi_size"] = recipe.Detector == DetectorKind.TwoStage ? options.RoiSize : null,
             ["box_head_hidden"] = recipe.Detector == DetectorKind.TwoStage ? options.BoxHeadHiddenDim : null,
             ["retina_stacked_convs"] = recipe.Detector == DetectorKind.SingleStage ? options.RetinaStackedConvs : null,
-            ["input"] = new Dictionary<string, object>
+            ["input"] = new Dictionary<string, object?>
             {
-                ["image_size"] = recipe.Train.ImageSize,
+                // What evaluation feeds the network: mmdetection's keep-ratio resize padded right and bottom, or the square resize.
+                ["resize"] = recipe.Train.Scale is null ? "square" : "keep_ratio",
+                ["image_size"] = recipe.Train.Scale is null ? recipe.Train.ImageSize : null,
+                ["scale"] = recipe.Train.Scale?.ToArray(),
+                ["pad_divisor"] = recipe.Train.Scale is null ? null : recipe.Train.PadDivisor,
                 ["channels"] = "RGB",
                 ["range"] = "[0, 1]",
                 ["normalisation"] = resnet ? "ImageNet mean/std inside the backbone" : "none",
@@ -85,6 +89,8 @@ public static class ModelExport
             ["box_coding"] = new Dictionary<string, object>
             {
                 ["type"] = "DeltaXYWHBBoxCoder (dx, dy, dw, dh)",
+                // The detection head's deltas (the two-stage box head's, or the dense head's); the RPN's use the anchor stds.
+                ["head"] = RecipeEnums.NameOf(recipe.BoxCoder, "box_coder"),
                 ["anchor_means"] = BoxCoder.Unit.Means,
                 ["anchor_stds"] = BoxCoder.Unit.Stds,
                 ["rcnn_means"] = BoxCoder.Rcnn.Means,
