@@ -167,15 +167,32 @@ public class KeepRatioPipelineTests
     public void The_square_default_is_unchanged_and_scale_switches_to_keep_ratio()
     {
         var (square, _) = TrainingFixtures.Recipe("faster-rcnn"); // the fixtures' image_size is 64
-        var options = Trainer.LoaderFor(square.Train, training: true);
+        var options = Trainer.LoaderFor(square, training: true);
         Assert.Equal((64, 64, (KeepRatioScale?)null, 1, true, true), (options.ImageWidth, options.ImageHeight, options.KeepRatio, options.PadDivisor, options.HorizontalFlip, options.DropLast));
 
         var (keep, _) = TrainingFixtures.Recipe("faster-rcnn", "train.scale=[320, 224]", "train.multiscale=[192, 224]", "train.pad_divisor=16");
-        var train = Trainer.LoaderFor(keep.Train, training: true);
-        var eval = Trainer.LoaderFor(keep.Train, training: false);
+        var train = Trainer.LoaderFor(keep, training: true);
+        var eval = Trainer.LoaderFor(keep, training: false);
         Assert.Equal((new KeepRatioScale(320, 224), 16, true), (train.KeepRatio, train.PadDivisor, train.HorizontalFlip));
         Assert.Equal([192, 224], train.ShortSides!);
         Assert.Equal((new KeepRatioScale(320, 224), (IReadOnlyList<int>?)null, false, false), (eval.KeepRatio, eval.ShortSides, eval.HorizontalFlip, eval.Shuffle));
+    }
+
+    [Fact]
+    public void A_resnet_batch_is_padded_with_the_mean_colour_which_normalises_to_zero_and_the_small_ones_with_black()
+    {
+        var (resnet, _) = TrainingFixtures.Recipe("faster-rcnn", "train.scale=[300, 200]", "model.backbone=resnet18");
+        var (small, _) = TrainingFixtures.Recipe("faster-rcnn", "train.scale=[300, 200]");
+        Assert.Null(Trainer.LoaderFor(small, training: false).PadColour);
+        var options = Trainer.LoaderFor(resnet, training: false) with { BatchSize = 2 };
+        using var batch = Assert.Single(new DetectionLoader(NonSquare(), options).Epoch(0));
+        // The portrait (113×300) is padded right of column 113 and below row 300; ImageNet's mean is (0.485, 0.456, 0.406).
+        var padding = batch.Images[1, .., .., 113..];
+        var mean = torch.tensor(new[] { 0.485f, 0.456f, 0.406f }).view(3, 1, 1);
+        var std = torch.tensor(new[] { 0.229f, 0.224f, 0.225f }).view(3, 1, 1);
+        Assert.Equal(0f, ((padding - mean) / std).abs().max().item<float>(), 6);
+        Assert.Equal(0f, batch.Images[1, .., 150, 5].sub(1f).abs().max().item<float>(), 4); // the white band is the image's
+        Assert.Equal(0f, batch.Images[0, .., 100, 100].abs().max().item<float>());           // the black landscape is unpadded there
     }
 
     [Fact]

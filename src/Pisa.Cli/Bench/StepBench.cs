@@ -26,7 +26,7 @@ public static class StepBench
         runner.Model.train();
         using var optimizer = optim.SGD(runner.Model.parameters(), settings.Lr, settings.Momentum, weight_decay: settings.WeightDecay);
         using var generator = new Generator((ulong)settings.Seed);
-        var loader = new DetectionLoader(train, Trainer.LoaderFor(settings, training: true));
+        var loader = new DetectionLoader(train, Trainer.LoaderFor(recipe, training: true));
         using var batches = loader.Epoch(0).GetEnumerator();
 
         var perPhase = Phase.All.ToDictionary(p => p, _ => new List<double>());

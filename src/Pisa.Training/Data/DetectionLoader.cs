@@ -14,7 +14,7 @@ namespace Pisa.Training.Data;
 /// <param name="PadDivisor">A batch's height and width are padded up to a multiple of this.</param>
 public sealed record LoaderOptions(
     int BatchSize = 8, int ImageWidth = 128, int ImageHeight = 128, bool Shuffle = true, bool HorizontalFlip = true, int Seed = 0, bool DropLast = false,
-    KeepRatioScale? KeepRatio = null, IReadOnlyList<int>? ShortSides = null, int PadDivisor = 1)
+    KeepRatioScale? KeepRatio = null, IReadOnlyList<int>? ShortSides = null, int PadDivisor = 1, IReadOnlyList<float>? PadColour = null)
 {
     /// <summary>Evaluation: keep order, no flip, keep the last short batch.</summary>
     public static LoaderOptions ForEvaluation(int batchSize = 8, int imageWidth = 128, int imageHeight = 128) =>
@@ -154,7 +154,7 @@ public sealed class DetectionLoader(DetectionDataset dataset, LoaderOptions opti
             var (entry, flip) = items[i];
             var (iw, ih) = sizes[i];
             var t = transforms[i] = new ImageTransform(entry.ImageId, entry.Width, entry.Height, (float)iw / entry.Width, (float)ih / entry.Height, flip, iw, ih);
-            images[i] = PadTo(ResizeAndFlip(entry.Image, iw, ih, flip), h, w);
+            images[i] = PadTo(ResizeAndFlip(entry.Image, iw, ih, flip), h, w, options.PadColour);
             for (int j = 0; j < entry.Boxes.Count; j++)
             {
                 Write(boxes, (i * g + j) * 4, t.ToInput(entry.Boxes[j]));
@@ -188,9 +188,16 @@ public sealed class DetectionLoader(DetectionDataset dataset, LoaderOptions opti
         return flip ? pixels.flip(2) : pixels;
     }
 
-    /// <summary><c>[3, h, w]</c>: the image at the top left, zeros right and below (the image itself when it fills it).</summary>
-    private static Tensor PadTo(Tensor pixels, int h, int w) =>
-        pixels.shape[1] == h && pixels.shape[2] == w ? pixels : nn.functional.pad(pixels, [0, w - pixels.shape[2], 0, h - pixels.shape[1]]);
+    /// <summary><c>[3, h, w]</c>: the image at the top left, <paramref name="colour"/> (RGB in [0, 1]; null = black) right and
+    /// below (the image itself when it fills it).</summary>
+    private static Tensor PadTo(Tensor pixels, int h, int w, IReadOnlyList<float>? colour)
+    {
+        if (pixels.shape[1] == h && pixels.shape[2] == w) return pixels;
+        if (colour is null) return nn.functional.pad(pixels, [0, w - pixels.shape[2], 0, h - pixels.shape[1]]);
+        var canvas = tensor(colour.ToArray()).view(3, 1, 1).expand(3, h, w).clone();
+        canvas.narrow(1, 0, pixels.shape[1]).narrow(2, 0, pixels.shape[2]).copy_(pixels);
+        return canvas;
+    }
 
     /// <summary><paramref name="size"/> rounded up to a multiple of <paramref name="divisor"/>.</summary>
     internal static int PaddedUp(int size, int divisor) => (size + divisor - 1) / divisor * divisor;

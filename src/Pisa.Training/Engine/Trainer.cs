@@ -66,10 +66,13 @@ public sealed class Trainer
     /// <summary>
     /// How the recipe's images become batches: the square <c>image_size</c> resize, or with <c>train.scale</c> the keep-ratio
     /// resize (multi-scale in training when <c>train.multiscale</c> is set) padded to <c>train.pad_divisor</c>. Training
-    /// shuffles, flips and drops the last short batch; evaluation keeps the order and every image.
+    /// shuffles, flips and drops the last short batch; evaluation keeps the order and every image. A ResNet normalises its
+    /// input with the ImageNet mean and std, so its batches are padded with the mean colour (0 after normalising, as
+    /// mmdetection pads); the small backbone's with black.
     /// </summary>
-    public static LoaderOptions LoaderFor(TrainSettings settings, bool training)
+    public static LoaderOptions LoaderFor(Recipe recipe, bool training)
     {
+        var settings = recipe.Train;
         var square = training
             ? new LoaderOptions(settings.Batch, settings.ImageSize, settings.ImageSize, Seed: settings.Seed, DropLast: true)
             : LoaderOptions.ForEvaluation(settings.Batch, settings.ImageSize, settings.ImageSize);
@@ -79,6 +82,7 @@ public sealed class Trainer
             KeepRatio = new KeepRatioScale(scale[0], scale[1]),
             ShortSides = training ? settings.MultiScale?.ToArray() : null,
             PadDivisor = settings.PadDivisor,
+            PadColour = recipe.Model.Backbone == BackboneKind.Small ? null : ResNetBackbone.ImageNetMean,
         };
     }
 
@@ -97,7 +101,7 @@ public sealed class Trainer
         runner.Model.train();
         using var optimizer = torch.optim.SGD(runner.Model.parameters(), settings.Lr, settings.Momentum, weight_decay: settings.WeightDecay);
         using var generator = new Generator((ulong)settings.Seed, device);
-        var loader = new DetectionLoader(train, LoaderFor(settings, training: true));
+        var loader = new DetectionLoader(train, LoaderFor(recipe, training: true));
         int perEpoch = loader.BatchesPerEpoch;
         var schedule = new LearningRateSchedule(settings, perEpoch);
         var checkpoints = new CheckpointWriter(run.CheckpointsDirectory, options.KeepCheckpoints);
@@ -151,7 +155,7 @@ public sealed class Trainer
                 if ((epoch + 1) % options.CheckpointEvery == 0 || last) Save(checkpoints, runner.Model, optimizer, generator, step, Elapsed());
                 if ((epoch + 1) % options.EvaluateEvery == 0 || last)
                 {
-                    validation = Validation.Run(runner, val, LoaderFor(settings, training: false), device);
+                    validation = Validation.Run(runner, val, LoaderFor(recipe, training: false), device);
                     log.Evaluation(step, epoch + 1, validation, Elapsed());
                     DetectionExamples.Write(val, validation.Detections, DetectionExamples.FolderOf(run.Path, epoch + 1));
                     Message?.Invoke($"epoch={epoch + 1} step={step} {validation.Describe()}");

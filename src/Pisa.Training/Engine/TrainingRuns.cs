@@ -74,7 +74,7 @@ public static class TrainingRuns
             throw new TrainingException($"{checkpoint}: cannot load into a {recipe.Detector} detector of {classes} classes: {ex.Message}");
         }
         runner.Model.to(device);
-        return (Validation.Run(runner, val, Trainer.LoaderFor(recipe.Train, training: false), device), step);
+        return (Validation.Run(runner, val, Trainer.LoaderFor(recipe, training: false), device), step);
     }
 
     /// <summary>
@@ -99,7 +99,7 @@ public static class TrainingRuns
             throw new TrainingException($"{checkpoint}: cannot load into a {recipe.Detector} detector of {classes} classes: {ex.Message}");
         }
         runner.Model.to(device);
-        var detections = Validation.Detections(runner, images, Trainer.LoaderFor(recipe.Train, training: false), device, new ScoreIoUCorrelation());
+        var detections = Validation.Detections(runner, images, Trainer.LoaderFor(recipe, training: false), device, new ScoreIoUCorrelation());
         return detections.Where(d => d.Score > scoreThreshold).ToList();
     }
 
