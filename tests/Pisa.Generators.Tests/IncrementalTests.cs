@@ -131,7 +131,7 @@ public class IncrementalTests
     [Fact]
     public void Editing_the_learning_rate_reparses_but_emits_no_pipeline_only_the_catalog()
     {
-        var driver = Edit(FirstRun(), "retinanet.yaml", "lr: 0.015", "lr: 0.02");
+        var driver = Edit(FirstRun(), "retinanet.yaml", "lr: 0.01", "lr: 0.02");
 
         Assert.Equal(["pisa-retinanet.yaml", "retinanet.yaml"], FilesRun(driver, TrackingNames.YamlRecipes));
         Assert.Equal([Modified], Outputs(driver, TrackingNames.Merged).Select(o => o.Reason));

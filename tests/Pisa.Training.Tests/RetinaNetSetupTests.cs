@@ -56,6 +56,22 @@ public class RetinaNetSetupTests
     }
 
     [Fact]
+    public void The_small_detectors_retina_towers_start_from_he_init_and_a_resnets_from_mmdetections()
+    {
+        // He's normal for a 3×3 conv over C channels has std sqrt(2 / 9C): 0.059 at the default 64 channels; mmdetection's is 0.01.
+        static double TowerStd(SingleStageDetector model) =>
+            model.named_parameters().Where(p => p.name.Contains("Tower") && p.name.EndsWith("weight")).Select(p => p.parameter.std().item<float>()).Average();
+        static double ClassifierStd(SingleStageDetector model) =>
+            model.named_parameters().Single(p => p.name.EndsWith("classifier.weight")).parameter.std().item<float>();
+        torch.manual_seed(0);
+        var small = new SingleStageDetector(Trainer.DefaultModel(6));
+        Assert.InRange(TowerStd(small), 0.055, 0.063);
+        Assert.InRange(ClassifierStd(small), 0.009, 0.011);
+        Assert.InRange(TowerStd(new SingleStageDetector(Trainer.DefaultModel(6) with { RetinaHeTowers = false })), 0.009, 0.011);
+        Assert.InRange(TowerStd(new SingleStageDetector(DetectorOptions.MmdetResNet(6, Pisa.Recipes.BackboneKind.Resnet18))), 0.009, 0.011);
+    }
+
+    [Fact]
     public void Tower_group_norm_applies_to_the_small_backbones_retina_head_only()
     {
         static int GroupNorms(SingleStageDetector model) => model.named_modules().Count(m => m.module is TorchSharp.Modules.GroupNorm);

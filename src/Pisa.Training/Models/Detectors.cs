@@ -19,11 +19,13 @@ namespace Pisa.Training.Models;
 /// <param name="FrozenStages">ResNet only: mmdetection's <c>frozen_stages</c>.</param>
 /// <param name="NormEval">ResNet only: mmdetection's <c>norm_eval</c> (BatchNorm in eval mode, affine frozen).</param>
 /// <param name="RetinaTowerGroups">Small backbone only: GroupNorm groups after each RetinaNet tower conv (FCOS / ATSS heads), 0 = none (mmdetection's RetinaNet).</param>
+/// <param name="RetinaHeTowers">Small backbone only: the RetinaNet tower convs start from He's normal rather than mmdetection's
+/// N(0, 0.01), which suits a pretrained backbone but starves one trained from scratch (see <see cref="RetinaHead"/>).</param>
 public sealed record DetectorOptions(
     int NumClasses, bool UseFpn = true, int BackboneWidth = 24, int FeatureChannels = 64,
     int RoiSize = 7, int RoiSamplingRatio = 2, int RoiChannels = 16, int BoxHeadHiddenDim = 256, int RetinaStackedConvs = 2,
     int TwoStageFinestStride = 4, int SingleStageFinestStride = 4,
-    BackboneKind Backbone = BackboneKind.Small, int FrozenStages = 1, bool NormEval = true, int RetinaTowerGroups = 0)
+    BackboneKind Backbone = BackboneKind.Small, int FrozenStages = 1, bool NormEval = true, int RetinaTowerGroups = 0, bool RetinaHeTowers = true)
 {
     /// <summary>mmdetection's sizes for a ResNet detector (<c>faster_rcnn_r50_fpn</c>, <c>retinanet_r50_fpn</c>): a 256-channel
     /// FPN, a box head of two 1024-unit FC layers on 256 × 7 × 7 RoI features, and four stacked convs per RetinaNet tower.</summary>
@@ -121,7 +123,8 @@ public sealed class SingleStageDetector : nn.Module<Tensor, (Tensor ClassLogits,
         Options = options;
         (features, _, Anchors) = DetectorFeatures.Build(options, twoStage: false);
         head = new RetinaHead(options.FeatureChannels, options.NumClasses, Anchors.AnchorsPerLocation, options.RetinaStackedConvs,
-            towerGroups: options.Backbone == BackboneKind.Small ? options.RetinaTowerGroups : 0);
+            towerGroups: options.Backbone == BackboneKind.Small ? options.RetinaTowerGroups : 0,
+            heTowers: options.Backbone == BackboneKind.Small && options.RetinaHeTowers);
         RegisterComponents();
     }
 

@@ -8,7 +8,9 @@ namespace Pisa.Training.Models;
 /// RetinaNet-style single-stage head shared across levels: a classification tower and a box tower of
 /// <c>stackedConvs</c> 3×3 conv + ReLU each, then sigmoid class logits (A·C) and box deltas (A·4) per location.
 /// The class bias starts at <c>-ln((1 - π) / π)</c> with prior π = 0.01, so every anchor starts as 1 % foreground
-/// and the background flood does not swamp the first focal-loss steps.
+/// and the background flood does not swamp the first focal-loss steps. Every conv starts from N(0, 0.01) as in
+/// mmdetection, or, with <c>heTowers</c>, the tower convs from He's normal (fan-in, ReLU gain), which keeps the signal
+/// and the gradient at scale through the towers: a backbone trained from scratch learns only through this head.
 /// </summary>
 public sealed class RetinaHead : nn.Module<Tensor[], (Tensor ClassLogits, Tensor Deltas)>
 {
@@ -18,7 +20,9 @@ public sealed class RetinaHead : nn.Module<Tensor[], (Tensor ClassLogits, Tensor
     private readonly int numClasses;
 
     /// <param name="towerGroups">GroupNorm groups after each tower conv (as FCOS and ATSS heads), or 0 for none (mmdetection's RetinaNet).</param>
-    public RetinaHead(int inChannels, int numClasses, int anchorsPerLocation, int stackedConvs = 2, double priorProbability = 0.01, int towerGroups = 0)
+    /// <param name="heTowers">Tower convs from He's normal instead of N(0, 0.01).</param>
+    public RetinaHead(int inChannels, int numClasses, int anchorsPerLocation, int stackedConvs = 2, double priorProbability = 0.01, int towerGroups = 0,
+        bool heTowers = false)
         : base(nameof(RetinaHead))
     {
         this.numClasses = numClasses;
@@ -34,6 +38,9 @@ public sealed class RetinaHead : nn.Module<Tensor[], (Tensor ClassLogits, Tensor
             nn.init.normal_(conv.weight, 0, 0.01);
             nn.init.zeros_(conv.bias!);
         }
+        if (heTowers)
+            foreach (var conv in classTower.Concat(boxTower))
+                nn.init.kaiming_normal_(conv.weight, nonlinearity: nn.init.NonlinearityType.ReLU);
         nn.init.constant_(classifier.bias!, PriorBias(priorProbability));
         RegisterComponents();
     }
