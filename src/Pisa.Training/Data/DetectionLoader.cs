@@ -154,7 +154,7 @@ public sealed class DetectionLoader(DetectionDataset dataset, LoaderOptions opti
             var (entry, flip) = items[i];
             var (iw, ih) = sizes[i];
             var t = transforms[i] = new ImageTransform(entry.ImageId, entry.Width, entry.Height, (float)iw / entry.Width, (float)ih / entry.Height, flip, iw, ih);
-            images[i] = PadTo(ResizeAndFlip(entry.Image, iw, ih, flip), h, w, options.PadColour);
+            images[i] = PadTo(ResizeAndFlip(entry.Image, iw, ih, flip), h, w, Options.PadColour);
             for (int j = 0; j < entry.Boxes.Count; j++)
             {
                 Write(boxes, (i * g + j) * 4, t.ToInput(entry.Boxes[j]));
