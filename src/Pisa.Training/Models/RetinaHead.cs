@@ -33,14 +33,13 @@ public sealed class RetinaHead : nn.Module<Tensor[], (Tensor ClassLogits, Tensor
         boxNorms = new ModuleList<GroupNorm>(Enumerable.Range(0, norms).Select(_ => nn.GroupNorm(towerGroups, inChannels)).ToArray());
         classifier = nn.Conv2d(inChannels, anchorsPerLocation * numClasses, 3, padding: 1);
         regressor = nn.Conv2d(inChannels, anchorsPerLocation * 4, 3, padding: 1);
+        var towers = classTower.Concat(boxTower).ToHashSet();
         foreach (var conv in classTower.Concat(boxTower).Append(classifier).Append(regressor))
         {
-            nn.init.normal_(conv.weight, 0, 0.01);
+            if (heTowers && towers.Contains(conv)) nn.init.kaiming_normal_(conv.weight, nonlinearity: nn.init.NonlinearityType.ReLU);
+            else nn.init.normal_(conv.weight, 0, 0.01);
             nn.init.zeros_(conv.bias!);
         }
-        if (heTowers)
-            foreach (var conv in classTower.Concat(boxTower))
-                nn.init.kaiming_normal_(conv.weight, nonlinearity: nn.init.NonlinearityType.ReLU);
         nn.init.constant_(classifier.bias!, PriorBias(priorProbability));
         RegisterComponents();
     }
