@@ -24,16 +24,18 @@ public class ModelExportTests
         using var one = DetectorRunner.Create(square, squarePipeline, TrainingFixtures.TinyModel);
         using var two = DetectorRunner.Create(keepRatio, keepRatioPipeline, TrainingFixtures.TinyModel);
 
-        var squareInput = (Dictionary<string, object?>)ModelExport.Architecture(one.Model, square, categories, WeightsFormat.Pytorch, "m.pth")["input"]!;
-        var keepRatioInput = (Dictionary<string, object?>)ModelExport.Architecture(two.Model, keepRatio, categories, WeightsFormat.Pytorch, "m.pth")["input"]!;
+        var squareArchitecture = ModelExport.Architecture(one.Model, square, categories, WeightsFormat.Pytorch, "m.pth");
+        var keepRatioArchitecture = ModelExport.Architecture(two.Model, keepRatio, categories, WeightsFormat.Pytorch, "m.pth");
+        var squareInput = (Dictionary<string, object?>)squareArchitecture["input"]!;
+        var keepRatioInput = (Dictionary<string, object?>)keepRatioArchitecture["input"]!;
 
         Assert.Equal(("square", (object?)square.Train.ImageSize, (object?)null), (squareInput["resize"], squareInput["image_size"], squareInput["scale"]));
         Assert.Equal("keep_ratio", keepRatioInput["resize"]);
         Assert.Null(keepRatioInput["image_size"]);
         Assert.Equal([96, 64], (int[])keepRatioInput["scale"]!);
         Assert.Equal(16, keepRatioInput["pad_divisor"]);
-        Assert.Equal("unit", ((Dictionary<string, object>)ModelExport.Architecture(one.Model, square, categories, WeightsFormat.Pytorch, "m.pth")["box_coding"]!)["head"]);
-        Assert.Equal("rcnn", ((Dictionary<string, object>)ModelExport.Architecture(two.Model, keepRatio, categories, WeightsFormat.Pytorch, "m.pth")["box_coding"]!)["head"]);
+        Assert.Equal("unit", ((Dictionary<string, object>)squareArchitecture["box_coding"]!)["head"]);
+        Assert.Equal("rcnn", ((Dictionary<string, object>)keepRatioArchitecture["box_coding"]!)["head"]);
     }
 
     private static void RoundTrip(string recipeName, WeightsFormat format, string file)

@@ -15,11 +15,11 @@ namespace Pisa.Training.Models;
 /// </summary>
 public sealed class ResNetBackbone : nn.Module<Tensor, Tensor[]>
 {
-    private static readonly float[] ImageNetStd = [0.229f, 0.224f, 0.225f];
+    private static readonly float[] Mean = [0.485f, 0.456f, 0.406f], Std = [0.229f, 0.224f, 0.225f];
 
     /// <summary>The ImageNet mean colour the forward subtracts: padding of this colour is 0 after normalisation, as
     /// mmdetection's pad after its normalise.</summary>
-    public static IReadOnlyList<float> ImageNetMean { get; } = [0.485f, 0.456f, 0.406f];
+    public static IReadOnlyList<float> ImageNetMean => Mean;
 
     private readonly nn.Module<Tensor, Tensor> conv1, bn1, relu, maxpool;
     private readonly nn.Module<Tensor, Tensor> layer1, layer2, layer3, layer4;
@@ -91,8 +91,8 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor[]>
     {
         using var scope = NewDisposeScope();
         // Constants made per call rather than kept as buffers, so the state_dict stays exactly torchvision's.
-        var mean = tensor(ImageNetMean.ToArray(), device: images.device).reshape(1, 3, 1, 1);
-        var std = tensor(ImageNetStd, device: images.device).reshape(1, 3, 1, 1);
+        var mean = tensor(Mean, device: images.device).reshape(1, 3, 1, 1);
+        var std = tensor(Std, device: images.device).reshape(1, 3, 1, 1);
         var x = (images - mean) / std;
         var c2 = layer1.call(maxpool.call(relu.call(bn1.call(conv1.call(x)))));
         var c3 = layer2.call(c2);
